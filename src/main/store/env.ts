@@ -1,0 +1,233 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { failedPrecondition, ImgmetaError } from '../../shared/errors';
+import type { Descriptor, Labels } from '../../shared/types';
+import { childrenOf, type Key } from './keys';
+
+/** Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read. */
+export const schemaVersion = 1;
+
+/** An image record as stored: short field names because a million of them are read per full scan. */
+export interface StoredImage {
+  t: Descriptor;
+  l: Labels;
+  /** created, updated: ms since the epoch. */
+  c: number;
+  u: number;
+  /** total size of the content tree as far as known. */
+  z: number;
+}
+
+export type ChildRole = 'manifest' | 'config' | 'layer' | 'subject' | 'blob';
+
+export interface StoredContent {
+  s: number;
+  m: string;
+  l: Labels;
+  k: [ChildRole, Descriptor][];
+  c: number;
+  /** The bytes are in the blobs database. */
+  p: boolean;
+}
+
+export interface StoredMetadata {
+  /** version: the change sequence number of the write that produced this value. */
+  v: number;
+  u: number;
+  b: Uint8Array;
+}
+
+export interface StoredTrash {
+  image: StoredImage;
+  ns: string;
+  name: string;
+  d: number;
+}
+
+/**
+ * The named databases of one environment:
+ * - images:   [namespace, name] -> StoredImage
+ * - index:    secondary keys (see images.ts) -> covering summary or `true`
+ * - counts:   [kind, ...] -> number, maintained in the same transaction as the records they count
+ * - content:  digest -> StoredContent; blobs: digest -> bytes; parents: [child, parent] -> role
+ * - metadata: [namespace, key] -> StoredMetadata
+ * - trash:    [seq, namespace, name] -> StoredTrash
+ * - changes:  seq -> the image refs a transaction touched (or 'reset'), so readers catch up without rescanning
+ * - meta:     'schema' | 'seq' | 'createdAt'
+ */
+export interface Databases {
+  meta: Database<unknown, string>;
+  images: Database<StoredImage, Key>;
+  index: Database<unknown, Key>;
+  counts: Database<number, Key>;
+  content: Database<StoredContent, string>;
+  blobs: Database<Buffer, string>;
+  parents: Database<string, Key>;
+  metadata: Database<StoredMetadata, Key>;
+  trash: Database<StoredTrash, Key>;
+  changes: Database<[string, string][] | 'reset', number>;
+}
+
+/** How many change-log entries stay readable; a reader further behind rebuilds from the indexes. */
+export const changeLogLength = 10_000;
+/** A transaction touching more images than this logs one 'reset' instead of every name. */
+export const changeLogResetThreshold = 200;
+
+export class WriteContext {
+  readonly now = Date.now();
+  private readonly countDeltas = new Map<string, { key: Key; delta: number }>();
+  private changed: [string, string][] | 'reset' = [];
+
+  constructor(readonly seq: number) {}
+
+  addCount(key: Key, delta: number): void {
+    const id = JSON.stringify(key);
+    const entry = this.countDeltas.get(id);
+    if (entry) entry.delta += delta;
+    else this.countDeltas.set(id, { key, delta });
+  }
+
+  imageChanged(namespace: string, name: string): void {
+    if (this.changed === 'reset') return;
+    this.changed.push([namespace, name]);
+    if (this.changed.length > changeLogResetThreshold) this.changed = 'reset';
+  }
+
+  /** Applied inside the transaction, after the caller's writes. */
+  finish(dbs: Databases): void {
+    for (const { key, delta } of this.countDeltas.values()) {
+      if (delta === 0) continue;
+      const next = (dbs.counts.get(key) ?? 0) + delta;
+      if (next < 0) throw new ImgmetaError('internal', `count ${JSON.stringify(key)} would go negative`);
+      if (next === 0) dbs.counts.remove(key);
+      else dbs.counts.put(key, next);
+    }
+    dbs.meta.put('seq', this.seq);
+    if (this.changed === 'reset' || this.changed.length > 0) dbs.changes.put(this.seq, this.changed);
+    if (this.seq > changeLogLength) dbs.changes.remove(this.seq - changeLogLength);
+  }
+}
+
+export interface StoreEnvOptions {
+  readOnly?: boolean;
+}
+
+export class StoreEnv {
+  readonly root: RootDatabase;
+  readonly dbs: Databases;
+
+  private constructor(
+    readonly path: string,
+    root: RootDatabase,
+    readonly readOnly: boolean,
+  ) {
+    this.root = root;
+    this.dbs = {
+      meta: root.openDB('meta', {}),
+      images: root.openDB('images', {}),
+      index: root.openDB('index', {}),
+      counts: root.openDB('counts', {}),
+      content: root.openDB('content', {}),
+      blobs: root.openDB('blobs', { encoding: 'binary' }),
+      parents: root.openDB('parents', {}),
+      metadata: root.openDB('metadata', {}),
+      trash: root.openDB('trash', {}),
+      changes: root.openDB('changes', { keyEncoding: 'uint32' }),
+    } as Databases;
+  }
+
+  static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
+    checkDirectory(path, options.readOnly ?? false);
+    let root: RootDatabase;
+    try {
+      // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable.
+      root = open({ path, maxDbs: 16, overlappingSync: false, readOnly: options.readOnly ?? false });
+    } catch (err) {
+      throw failedPrecondition(`cannot open the store at ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const env = new StoreEnv(path, root, options.readOnly ?? false);
+    try {
+      env.initialize();
+    } catch (err) {
+      root.close();
+      throw err;
+    }
+    return env;
+  }
+
+  private initialize(): void {
+    const schema = this.dbs.meta.get('schema');
+    if (schema === undefined) {
+      if (this.readOnly) throw failedPrecondition(`${this.path} is not an imgmeta store (no schema record)`);
+      const foreign = [...this.root.getKeys({ limit: 50 })].filter((k) => typeof k !== 'string' || !(k in this.dbs));
+      if (foreign.length > 0) throw failedPrecondition(`${this.path} is an LMDB environment but not an imgmeta store`);
+      this.root.transactionSync(() => {
+        this.dbs.meta.put('schema', schemaVersion);
+        this.dbs.meta.put('seq', 0);
+        this.dbs.meta.put('createdAt', new Date().toISOString());
+      });
+      return;
+    }
+    if (typeof schema !== 'number') throw failedPrecondition(`${this.path} is not an imgmeta store (bad schema record)`);
+    if (schema > schemaVersion) {
+      throw failedPrecondition(
+        `the store at ${this.path} has schema ${schema}, written by a newer imgmeta; this build reads schema ${schemaVersion} and earlier: upgrade imgmeta`,
+      );
+    }
+  }
+
+  /** The change counter: one cheap read, so pollers in other processes can notice writes. */
+  changeSeq(): number {
+    return (this.dbs.meta.get('seq') as number | undefined) ?? 0;
+  }
+
+  /**
+   * Every change runs here: one synchronous LMDB transaction (a throw rolls all of it back), which also maintains the
+   * counts, bumps the change counter and appends to the change log.
+   */
+  write<T>(fn: (ctx: WriteContext) => T): T {
+    if (this.readOnly) throw failedPrecondition('the store is open read-only');
+    return this.root.transactionSync(() => {
+      const ctx = new WriteContext(this.changeSeq() + 1);
+      const result = fn(ctx);
+      ctx.finish(this.dbs);
+      return result;
+    });
+  }
+
+  count(key: Key): number {
+    return this.dbs.counts.get(key) ?? 0;
+  }
+
+  /** Every count under a prefix: `[...prefix, rest]` -> n. */
+  *countsUnder(prefix: Key[]): Generator<{ key: Key[]; value: number }> {
+    for (const { key, value } of this.dbs.counts.getRange(childrenOf(prefix))) yield { key: key as Key[], value };
+  }
+
+  bytesOnDisk(): number {
+    let total = 0;
+    for (const file of ['data.mdb', 'lock.mdb']) {
+      const p = join(this.path, file);
+      if (existsSync(p)) total += statSync(p).blocks * 512;
+    }
+    return total;
+  }
+
+  close(): void {
+    this.root.close();
+  }
+}
+
+function checkDirectory(path: string, readOnly: boolean): void {
+  if (!existsSync(path)) {
+    if (readOnly) throw failedPrecondition(`no store at ${path}`);
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    return;
+  }
+  if (!statSync(path).isDirectory()) throw failedPrecondition(`${path} is not a store: it is a file, not a directory`);
+  const entries = readdirSync(path);
+  if (entries.length > 0 && !entries.includes('data.mdb')) {
+    throw failedPrecondition(`${path} is not a store: the directory holds other files and no data.mdb`);
+  }
+}

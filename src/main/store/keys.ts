@@ -1,0 +1,55 @@
+import { fromBufferKey, toBufferKey } from 'ordered-binary';
+
+/** An LMDB key as lmdb-js encodes it with ordered-binary: a primitive or an array of primitives. */
+export type Key = string | number | boolean | Uint8Array | Key[];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const encodeKey = (key: Key): Buffer => Buffer.from(toBufferKey(key as any));
+export const decodeKey = (bytes: Buffer): Key => fromBufferKey(bytes) as Key;
+
+const zero = Buffer.from([0]);
+const one = Buffer.from([1]);
+const top = Buffer.from([0xff]);
+
+/**
+ * The range of every key that extends an array prefix: ordered-binary separates array elements with 0x00, so the
+ * children of `[a, b]` are exactly the keys between `enc([a, b]) 00` and `enc([a, b]) 01`.
+ */
+export function childrenOf(prefix: Key[]): { start: Buffer; end: Buffer } {
+  const encoded = encodeKey(prefix);
+  return { start: Buffer.concat([encoded, zero]), end: Buffer.concat([encoded, one]) };
+}
+
+/**
+ * The range of keys `[...prefix, s]` whose last element starts with the string `start`. Strings are stored as raw
+ * UTF-8, whose bytes never reach 0xff, so appending 0xff bounds every continuation.
+ */
+export function startingWith(prefix: Key[], start: string): { start: Buffer; end: Buffer } {
+  if (start === '') return childrenOf(prefix);
+  const encoded = encodeKey([...prefix, start]);
+  return { start: encoded, end: Buffer.concat([encoded, top]) };
+}
+
+/** Cursors are opaque to callers: base64url of a small JSON document this store wrote. */
+export interface CursorState {
+  /** Position of the next item. */
+  o: number;
+  /** Hex of the encoded key of the last item returned, for continuing an index range. */
+  k?: string;
+  /** Which path produced it: the LMDB index range (`i`) or the in-memory catalog (`c`). */
+  p: 'i' | 'c';
+}
+
+export const encodeCursor = (state: CursorState): string => Buffer.from(JSON.stringify(state)).toString('base64url');
+
+export function decodeCursor(cursor: string): CursorState | undefined {
+  try {
+    const state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
+    if (!Number.isSafeInteger(state.o) || state.o < 0) return undefined;
+    if (state.p !== 'i' && state.p !== 'c') return undefined;
+    if (state.k !== undefined && (typeof state.k !== 'string' || !/^[0-9a-f]*$/.test(state.k))) return undefined;
+    return state;
+  } catch {
+    return undefined;
+  }
+}

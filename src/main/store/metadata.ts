@@ -1,0 +1,116 @@
+import { conflict, invalidArgument, notFound } from '../../shared/errors';
+import type { MetadataKeyInfo, MetadataNamespace, MetadataValue, Page } from '../../shared/types';
+import type { StoreEnv, StoredMetadata, WriteContext } from './env';
+import { decodeCursor, encodeCursor, encodeKey, startingWith, type Key } from './keys';
+import { iso } from './records';
+
+/**
+ * Docker's distribution metadata store (namespace + key -> bytes), kept in one LMDB database keyed by
+ * [namespace, key]. Each value carries a version, the change sequence of the write that produced it, so an editor
+ * can say "replace only what I read" and get `conflict` instead of overwriting someone else's change.
+ */
+const info = (key: string, s: StoredMetadata): MetadataKeyInfo => ({ key, size: s.b.byteLength, version: s.v, updatedAt: iso(s.u) });
+
+export function namespaces(env: StoreEnv): MetadataNamespace[] {
+  return [...env.countsUnder(['meta'])].map(({ key, value }) => ({ namespace: key[1] as string, keys: value }));
+}
+
+export function getValue(env: StoreEnv, namespace: string, key: string): MetadataValue {
+  const s = env.dbs.metadata.get([namespace, key]);
+  if (!s) throw notFound(`metadata key ${key} not found in namespace ${namespace}`);
+  return { namespace, ...info(key, s), value: new Uint8Array(s.b) };
+}
+
+function checkVersion(current: StoredMetadata | undefined, expected: number | undefined, namespace: string, key: string): void {
+  if (expected === undefined) return;
+  const actual = current?.v ?? 0;
+  if (actual !== expected) {
+    throw conflict(
+      actual === 0
+        ? `metadata key ${key} in namespace ${namespace} no longer exists (expected version ${expected})`
+        : `metadata key ${key} in namespace ${namespace} changed: it is at version ${actual}, not ${expected}`,
+    );
+  }
+}
+
+export function setValue(
+  env: StoreEnv,
+  ctx: WriteContext,
+  input: { namespace: string; key: string; value: Uint8Array; expectedVersion?: number },
+): MetadataKeyInfo {
+  const current = env.dbs.metadata.get([input.namespace, input.key]);
+  checkVersion(current, input.expectedVersion, input.namespace, input.key);
+  const stored: StoredMetadata = { v: ctx.seq, u: ctx.now, b: input.value };
+  env.dbs.metadata.put([input.namespace, input.key], stored);
+  if (!current) ctx.addCount(['meta', input.namespace], 1);
+  return info(input.key, stored);
+}
+
+/** Many values in one transaction, for imports and the benchmark's batched writes. */
+export function setValues(env: StoreEnv, ctx: WriteContext, namespace: string, entries: Iterable<[string, Uint8Array]>): number {
+  let n = 0;
+  for (const [key, value] of entries) {
+    setValue(env, ctx, { namespace, key, value });
+    n++;
+  }
+  return n;
+}
+
+export function deleteValue(env: StoreEnv, ctx: WriteContext, input: { namespace: string; key: string; expectedVersion?: number }): number {
+  const current = env.dbs.metadata.get([input.namespace, input.key]);
+  if (!current) throw notFound(`metadata key ${input.key} not found in namespace ${input.namespace}`);
+  checkVersion(current, input.expectedVersion, input.namespace, input.key);
+  env.dbs.metadata.remove([input.namespace, input.key]);
+  ctx.addCount(['meta', input.namespace], -1);
+  return 1;
+}
+
+export function countPrefix(env: StoreEnv, namespace: string, prefix: string): number {
+  if (prefix === '') return env.count(['meta', namespace]);
+  return env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
+}
+
+export function deletePrefix(env: StoreEnv, ctx: WriteContext | undefined, input: { namespace: string; prefix: string; dryRun: boolean }): number {
+  if (input.dryRun || !ctx) return countPrefix(env, input.namespace, input.prefix);
+  let n = 0;
+  for (const key of [...env.dbs.metadata.getKeys(startingWith([input.namespace], input.prefix))]) {
+    env.dbs.metadata.remove(key);
+    n++;
+  }
+  ctx.addCount(['meta', input.namespace], -n);
+  return n;
+}
+
+/** Keys under a prefix, in key order: a cursor continues with one seek; `offset` skips inside the range. */
+export function listKeys(
+  env: StoreEnv,
+  q: { namespace: string; prefix: string; cursor?: string; offset?: number; limit: number },
+): Page<MetadataKeyInfo> {
+  const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  if (q.cursor !== undefined && (!cursor || cursor.k === undefined)) throw invalidArgument('cursor is not one this store issued');
+  const range = startingWith([q.namespace], q.prefix);
+  const after = cursor ? Buffer.from(cursor.k!, 'hex') : undefined;
+  const offset = cursor ? cursor.o : (q.offset ?? 0);
+  const items: MetadataKeyInfo[] = [];
+  let lastKey: Key | undefined;
+  let more = false;
+  const iterator = env.dbs.metadata.getRange({ start: after ?? range.start, end: range.end, offset: after ? 0 : offset, snapshot: true });
+  for (const { key, value } of iterator) {
+    if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) continue;
+    if (items.length === q.limit) {
+      more = true;
+      break;
+    }
+    items.push(info((key as [string, string])[1], value));
+    lastKey = key as Key;
+  }
+  return {
+    items,
+    total: countPrefix(env, q.namespace, q.prefix),
+    offset,
+    nextCursor: more && lastKey !== undefined ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined,
+  };
+}
+
+export const metadataKeyCount = (env: StoreEnv) => [...env.countsUnder(['meta'])].reduce((n, { value }) => n + value, 0);
+

@@ -1,0 +1,76 @@
+import type { DeleteResult, ImageRef, NamespaceCount, StoreInfo } from '../../shared/types';
+import { Catalog } from './catalog';
+import { contentCount } from './gc';
+import { StoreEnv, schemaVersion, type StoreEnvOptions, type WriteContext } from './env';
+import { listByIndex, type ListQuery } from './images';
+import { metadataKeyCount, namespaces as metadataNamespaces } from './metadata';
+import { deleteImages, type DeleteRequest } from './trash';
+
+/**
+ * One open store: the LMDB environment plus this process's catalog. Operations live in the modules named after what
+ * they hold (images, content, metadata, trash, gc, check); this class only ties them to one environment and keeps
+ * the per-process state.
+ */
+export class Store {
+  readonly catalog: Catalog;
+
+  private constructor(readonly env: StoreEnv) {
+    this.catalog = new Catalog(env);
+  }
+
+  static open(path: string, options: StoreEnvOptions = {}): Store {
+    return new Store(StoreEnv.open(path, options));
+  }
+
+  get path(): string {
+    return this.env.path;
+  }
+
+  write<T>(fn: (ctx: WriteContext) => T): T {
+    return this.env.write(fn);
+  }
+
+  changeSeq(): number {
+    return this.env.changeSeq();
+  }
+
+  listImages(q: ListQuery) {
+    return listByIndex(this.env, q) ?? this.catalog.list(q);
+  }
+
+  /** Deletion by names or by a filter; the filter is resolved in the same transaction that deletes. */
+  deleteImages(request: Omit<DeleteRequest, 'images'> & { images?: ImageRef[]; matching?: Pick<ListQuery, 'namespace' | 'filter'> }): DeleteResult {
+    const resolve = () => [...(request.images ?? []), ...(request.matching ? this.catalog.matching(request.matching) : [])];
+    if (request.dryRun) return deleteImages(this.env, undefined, { ...request, images: resolve() });
+    return this.write((ctx) => deleteImages(this.env, ctx, { ...request, images: resolve() }));
+  }
+
+  imageNamespaces(): NamespaceCount[] {
+    const byName = new Map<string, NamespaceCount>();
+    const entry = (namespace: string) => byName.get(namespace) ?? byName.set(namespace, { namespace, images: 0, trash: 0 }).get(namespace)!;
+    for (const { key, value } of this.env.countsUnder(['images'])) entry(key[1] as string).images = value;
+    for (const { key, value } of this.env.countsUnder(['trash'])) entry(key[1] as string).trash = value;
+    return [...byName.values()].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
+  }
+
+  info(): StoreInfo {
+    const meta = metadataNamespaces(this.env);
+    return {
+      path: this.env.path,
+      schema: schemaVersion,
+      changeSeq: this.env.changeSeq(),
+      bytesOnDisk: this.env.bytesOnDisk(),
+      images: this.env.count(['images*']),
+      namespaces: this.imageNamespaces().filter((n) => n.images > 0).length,
+      trash: this.env.count(['trash*']),
+      content: contentCount(this.env),
+      contentBytes: this.env.count(['contentBytes']),
+      metadataNamespaces: meta.length,
+      metadataKeys: metadataKeyCount(this.env),
+    };
+  }
+
+  close(): void {
+    this.env.close();
+  }
+}

@@ -1,0 +1,153 @@
+import { alreadyExists, invalidArgument, notFound } from '../../shared/errors';
+import type { DeleteResult, ImageRecord, ImageRef, Page, TrashEntry } from '../../shared/types';
+import type { StoreEnv, StoredImage, StoredTrash, WriteContext } from './env';
+import { reclaimable } from './gc';
+import { assertDeletable, getStored, putImage, removeImage } from './images';
+import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
+import { isPinned, parseTrashId, toImageRecord, toTrashEntry } from './records';
+
+/**
+ * The trash keeps deleted image records, keyed by [seq, namespace, name] (newest last), with ['t', ns, name, seq] in
+ * the index database to find a name's latest deletion. A trash entry holds a reference to its target like an image
+ * does, so GC keeps its content until the entry is purged.
+ */
+export interface DeleteRequest {
+  images: ImageRef[];
+  dryRun: boolean;
+  purge: boolean;
+  force: boolean;
+}
+
+export function deleteImages(env: StoreEnv, ctx: WriteContext | undefined, request: DeleteRequest): DeleteResult {
+  const unique = new Map<string, ImageRef>();
+  for (const ref of request.images) unique.set(JSON.stringify([ref.namespace, ref.name]), ref);
+  const found: [ImageRef, StoredImage][] = [...unique.values()].map((ref) => [ref, getStored(env, ref)]);
+  const pinned = found.filter(([, s]) => isPinned(s)).map(([ref]) => ref);
+  assertDeletable(pinned, request.force);
+
+  const dropped = new Map<string, number>();
+  for (const [, s] of found) dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
+  const result: DeleteResult = {
+    deleted: found.map(([ref]) => ref),
+    reclaimedBytes: reclaimable(env, dropped),
+    dryRun: request.dryRun,
+    purged: request.purge,
+    pinned,
+  };
+  if (request.dryRun) return result;
+  if (!ctx) throw new Error('deleteImages needs a write context unless it is a dry run');
+  for (const [ref, s] of found) {
+    removeImage(env, ctx, ref.namespace, ref.name, s);
+    if (!request.purge) putTrash(env, ctx, { image: s, ns: ref.namespace, name: ref.name, d: ctx.now });
+  }
+  return result;
+}
+
+function putTrash(env: StoreEnv, ctx: WriteContext, entry: StoredTrash): void {
+  env.dbs.trash.put([ctx.seq, entry.ns, entry.name], entry);
+  env.dbs.index.put(['t', entry.ns, entry.name, ctx.seq], true);
+  ctx.addCount(['trash', entry.ns], 1);
+  ctx.addCount(['trash*'], 1);
+  ctx.addCount(['ref', entry.image.t.digest], 1);
+}
+
+function removeTrash(env: StoreEnv, ctx: WriteContext, seq: number, entry: StoredTrash): void {
+  env.dbs.trash.remove([seq, entry.ns, entry.name]);
+  env.dbs.index.remove(['t', entry.ns, entry.name, seq]);
+  ctx.addCount(['trash', entry.ns], -1);
+  ctx.addCount(['trash*'], -1);
+  ctx.addCount(['ref', entry.image.t.digest], -1);
+}
+
+type Located = [seq: number, entry: StoredTrash];
+
+function locateById(env: StoreEnv, id: string): Located {
+  const parsed = parseTrashId(id);
+  if (!parsed) throw invalidArgument(`trash id ${JSON.stringify(id)} is not one this store issued`);
+  const [seq, ns, name] = parsed;
+  const entry = env.dbs.trash.get([seq, ns, name]);
+  if (!entry) throw notFound(`trash entry ${id} not found`);
+  return [seq, entry];
+}
+
+/** The latest deletion of a name. */
+function locateByName(env: StoreEnv, ref: ImageRef): Located {
+  for (const key of env.dbs.index.getKeys({ ...reverseRange(['t', ref.namespace, ref.name]), limit: 1 })) {
+    const seq = (key as Key[])[3] as number;
+    const entry = env.dbs.trash.get([seq, ref.namespace, ref.name]);
+    if (entry) return [seq, entry];
+  }
+  throw notFound(`no deleted image ${ref.name} in namespace ${ref.namespace} in the trash`);
+}
+
+const reverseRange = (prefix: Key[]) => {
+  const { start, end } = childrenOf(prefix);
+  return { start: end, end: start, reverse: true };
+};
+
+export function restoreImages(env: StoreEnv, ctx: WriteContext, request: { ids?: string[]; images?: ImageRef[] }): ImageRecord[] {
+  const located = [...(request.ids ?? []).map((id) => locateById(env, id)), ...(request.images ?? []).map((ref) => locateByName(env, ref))];
+  if (located.length === 0) throw invalidArgument('name at least one image or trash entry to restore');
+  const restored: ImageRecord[] = [];
+  const seen = new Set<string>();
+  for (const [seq, entry] of located) {
+    const id = JSON.stringify([entry.ns, entry.name]);
+    if (seen.has(id)) throw invalidArgument(`${entry.name} in namespace ${entry.ns} is named twice in one restore`);
+    seen.add(id);
+    if (env.dbs.images.get([entry.ns, entry.name])) {
+      throw alreadyExists(`cannot restore ${entry.name}: an image of that name exists in namespace ${entry.ns}`);
+    }
+    removeTrash(env, ctx, seq, entry);
+    const image: StoredImage = { ...entry.image, u: ctx.now };
+    putImage(env, ctx, entry.ns, entry.name, image);
+    restored.push(toImageRecord(entry.ns, entry.name, image));
+  }
+  return restored;
+}
+
+export function purgeTrash(
+  env: StoreEnv,
+  ctx: WriteContext | undefined,
+  request: { ids?: string[]; dryRun: boolean },
+): { purged: number; reclaimedBytes: number } {
+  const located: Located[] =
+    request.ids !== undefined
+      ? request.ids.map((id) => locateById(env, id))
+      : [...env.dbs.trash.getRange({ snapshot: true })].map(({ key, value }) => [(key as Key[])[0] as number, value]);
+  const dropped = new Map<string, number>();
+  for (const [, entry] of located) dropped.set(entry.image.t.digest, (dropped.get(entry.image.t.digest) ?? 0) + 1);
+  const reclaimedBytes = reclaimable(env, dropped);
+  if (!request.dryRun) {
+    if (!ctx) throw new Error('purgeTrash needs a write context unless it is a dry run');
+    for (const [seq, entry] of located) removeTrash(env, ctx, seq, entry);
+  }
+  return { purged: located.length, reclaimedBytes };
+}
+
+export function listTrash(env: StoreEnv, q: { namespace?: string; cursor?: string; limit: number }): Page<TrashEntry> {
+  const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  if (q.cursor !== undefined && (!cursor || cursor.k === undefined)) throw invalidArgument('cursor is not one this store issued');
+  const all = { start: Buffer.from([0xff]), end: undefined, reverse: true };
+  const start = cursor ? Buffer.from(cursor.k!, 'hex') : all.start;
+  const items: TrashEntry[] = [];
+  let lastKey: Key | undefined;
+  let more = false;
+  for (const { key, value } of env.dbs.trash.getRange({ start, reverse: true, snapshot: true })) {
+    if (cursor && lastKey === undefined && items.length === 0 && encodeKey(key as Key).equals(start)) continue;
+    if (q.namespace !== undefined && value.ns !== q.namespace) continue;
+    if (items.length === q.limit) {
+      more = true;
+      break;
+    }
+    items.push(toTrashEntry((key as Key[])[0] as number, value));
+    lastKey = key as Key;
+  }
+  const offset = cursor?.o ?? 0;
+  const total = env.count(q.namespace !== undefined ? ['trash', q.namespace] : ['trash*']);
+  return {
+    items,
+    total,
+    offset,
+    nextCursor: more && lastKey !== undefined ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined,
+  };
+}
