@@ -74,7 +74,18 @@ export const labelKeySchema = z
   .refine((k) => utf8Length(k) <= limits.labelKeyBytes, { message: `label key must be at most ${limits.labelKeyBytes} bytes` })
   .refine((k) => isPrintable(k) && !k.includes('='), { message: 'label key must be printable and must not contain =' });
 
-export const labelsSchema = z
+/**
+ * zod's record parsing silently drops a `__proto__` key; refuse it before the record is parsed so that nothing is
+ * ever lost without an error.
+ */
+const withoutProtoKey = <T extends z.ZodType>(schema: T, what: string) =>
+  z
+    .custom<z.input<T>>((value) => !(value && typeof value === 'object' && Object.hasOwn(value, '__proto__')), {
+      message: `${what} key must not be __proto__`,
+    })
+    .pipe(schema as unknown as z.ZodType<z.output<T>, z.input<T>>);
+
+const labelRecordSchema = z
   .record(labelKeySchema, z.string().refine(isPrintable, { message: 'label value must be printable' }))
   .refine((labels) => Object.keys(labels).length <= limits.labelsPerImage, {
     message: `at most ${limits.labelsPerImage} labels per image`,
@@ -82,6 +93,8 @@ export const labelsSchema = z
   .refine((labels) => Object.entries(labels).every(([k, v]) => utf8Length(k) + utf8Length(v) + 1 <= limits.labelBytes), {
     message: `each label key=value must be at most ${limits.labelBytes} bytes`,
   });
+
+export const labelsSchema = withoutProtoKey(labelRecordSchema, 'label');
 
 /** `k=v` as typed on a command line or in a filter box. */
 export const labelSelectorSchema = z
@@ -97,11 +110,12 @@ export const platformSchema = z.object({
   variant: z.string().max(64).optional(),
 });
 
-export const annotationsSchema = z
-  .record(z.string().min(1).max(1024), z.string())
-  .refine((a) => utf8Length(JSON.stringify(a)) <= limits.annotationBytes, {
+export const annotationsSchema = withoutProtoKey(
+  z.record(z.string().min(1).max(1024), z.string()).refine((a) => utf8Length(JSON.stringify(a)) <= limits.annotationBytes, {
     message: `annotations must be at most ${limits.annotationBytes} bytes`,
-  });
+  }),
+  'annotation',
+);
 
 export const descriptorSchema = z.object({
   mediaType: mediaTypeSchema,
@@ -113,7 +127,9 @@ export const descriptorSchema = z.object({
   artifactType: mediaTypeSchema.optional(),
 });
 
-export const bytesSchema = z.instanceof(Uint8Array, { message: 'value must be bytes' }).refine((b) => b.byteLength <= limits.valueBytes, {
+export const bytesSchema = z
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'value must be bytes' })
+  .refine((b) => b.byteLength <= limits.valueBytes, {
   message: `value must be at most ${limits.valueBytes} bytes`,
 });
 

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createService, type Service } from '../../src/main/service';
 import { digestOf } from '../../src/main/store/content';
+import { createImage } from '../../src/main/store/images';
 import { Store } from '../../src/main/store/store';
-import type { Descriptor } from '../../src/shared/types';
+import type { Descriptor, ImageRecord } from '../../src/shared/types';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -24,6 +25,25 @@ export function tempStore(): { store: Store; service: Service; dir: string } {
   const store = Store.open(join(dir, 'store'));
   cleanups.push(() => store.close());
   return { store, service: createService(store), dir: join(dir, 'store') };
+}
+
+/**
+ * A store that outlives one test (for a large fixture built once in beforeAll): the caller disposes of it in
+ * afterAll. `path` opens an existing store directory instead of a fresh one.
+ */
+export function openStore(path?: string): { store: Store; service: Service; dir: string; dispose: () => void } {
+  const base = path === undefined ? mkdtempSync(join(tmpdir(), 'imgmeta-test-')) : undefined;
+  const dir = path ?? join(base!, 'store');
+  const store = Store.open(dir);
+  return {
+    store,
+    service: createService(store),
+    dir,
+    dispose: () => {
+      store.close();
+      if (base !== undefined) rmSync(base, { recursive: true, force: true });
+    },
+  };
 }
 
 export const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -53,3 +73,91 @@ export async function putImageContent(service: Service, image: ReturnType<typeof
 }
 
 export const fakeDigest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
+
+// ---- shared by the store/service suites ---------------------------------------------------------------------
+
+/** Lets lmdb-js renew its read snapshot: reads within one event-loop turn see one snapshot of the environment. */
+export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface SeedImage {
+  namespace: string;
+  name: string;
+  target: Descriptor;
+  labels?: Record<string, string>;
+  /** ms since the epoch; the transaction's time when absent. */
+  createdAt?: number;
+}
+
+/** A create-input for an image whose target is a fake (unstored) manifest. */
+export function imageInput(namespace: string, name: string, n: number, extra: { size?: number; labels?: Record<string, string>; mediaType?: string } = {}) {
+  return {
+    namespace,
+    name,
+    target: { mediaType: extra.mediaType ?? oci.manifest, digest: fakeDigest(n), size: extra.size ?? 1000 + n },
+    labels: extra.labels ?? {},
+  };
+}
+
+/** Many images in one transaction through the store module itself (what an importer does), with chosen times. */
+export function seedImages(store: Store, images: SeedImage[]): void {
+  store.write((ctx) => {
+    for (const image of images) {
+      const times = image.createdAt !== undefined ? { createdAt: image.createdAt, updatedAt: image.createdAt } : undefined;
+      createImage(store.env, ctx, { namespace: image.namespace, name: image.name, target: image.target, labels: image.labels ?? {} }, times);
+    }
+  });
+}
+
+type ListQuery = Parameters<Service['images.list']>[0];
+
+/** Every page of a list, following nextCursor; fails on a page that is not full before the last one. */
+export async function listAll(service: Service, query: ListQuery, limit = 100): Promise<{ items: ImageRecord[]; pages: number; totals: number[] }> {
+  const items: ImageRecord[] = [];
+  const totals: number[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await service['images.list']({ ...query, limit, ...(cursor !== undefined ? { cursor } : {}) });
+    items.push(...page.items);
+    totals.push(page.total);
+    pages++;
+    cursor = page.nextCursor;
+    if (pages > 100_000) throw new Error('paging does not end');
+  } while (cursor !== undefined);
+  return { items, pages, totals };
+}
+
+export const refOf = (r: { namespace: string; name: string }) => `${r.namespace}/${r.name}`;
+
+/**
+ * Everything a user can observe of a store through the API (and the raw content records), for "a failed operation
+ * changes nothing": compare a snapshot before and after.
+ */
+export async function snapshot(service: Service, store: Store) {
+  const images = (await listAll(service, {}, 1000)).items;
+  const trash: unknown[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await service['trash.list']({ limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+    trash.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  const metadata: Record<string, unknown[]> = {};
+  for (const { namespace } of await service['metadata.namespaces']({})) {
+    const values: unknown[] = [];
+    let next: string | undefined;
+    do {
+      const page = await service['metadata.list']({ namespace, limit: 1000, ...(next !== undefined ? { cursor: next } : {}) });
+      for (const info of page.items) values.push({ ...info, value: Buffer.from((await service['metadata.get']({ namespace, key: info.key })).value).toString('hex') });
+      next = page.nextCursor;
+    } while (next !== undefined);
+    metadata[namespace] = values;
+  }
+  const content: unknown[] = [];
+  for (const key of [...store.env.dbs.content.getKeys()]) {
+    content.push(await service['content.info']({ digest: key }));
+  }
+  const { bytesOnDisk: _bytesOnDisk, ...info } = await service['store.info']({});
+  const namespaces = await service['images.namespaces']({});
+  return { images, trash, metadata, content, info, namespaces, changeSeq: store.changeSeq() };
+}

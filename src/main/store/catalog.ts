@@ -2,7 +2,7 @@ import { invalidArgument } from '../../shared/errors';
 import type { ImageRecord, ImageRef, Page } from '../../shared/types';
 import { changeLogLength, type StoreEnv } from './env';
 import { isDangling, type CatalogSummary, type ListQuery } from './images';
-import { childrenOf, decodeCursor, encodeCursor } from './keys';
+import { childrenOf, decodeCursor, encodeCursor, type CursorState } from './keys';
 import { toImageRecord } from './records';
 
 interface Row {
@@ -101,12 +101,8 @@ export class Catalog {
         (f.dangling === undefined || r.dangling === f.dangling) &&
         labels.every((pair) => r.labels.includes(pair)),
     );
-    if (q.sort !== 'name') {
-      // Ties break the way the LMDB indexes order them: namespace, then name (rows are already in name order).
-      const field = q.sort === 'created' ? 'created' : 'size';
-      const position = new Map(matches.map((r, i) => [r, i]));
-      matches.sort((a, b) => a[field] - b[field] || (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : position.get(a)! - position.get(b)!));
-    }
+    // Ties break the way the LMDB indexes order them: (value, namespace, name) is a total order.
+    if (q.sort !== 'name') matches.sort(rowOrder(q));
     if (this.results.size >= 8) this.results.delete(this.results.keys().next().value!);
     this.results.set(id, matches);
     return matches;
@@ -118,15 +114,47 @@ export class Catalog {
     if (q.cursor !== undefined && !cursor) throw invalidArgument('cursor is not one this store issued');
     const rows = this.resolve(q);
     const total = rows.length;
-    const offset = cursor ? cursor.o : (q.offset ?? 0);
+    const offset = cursor ? this.continueAt(rows, q, cursor) : (q.offset ?? 0);
+    const at = (i: number) => rows[q.order === 'desc' ? total - 1 - i : i]!;
     const items: ImageRecord[] = [];
-    for (let i = 0; i < q.limit && offset + i < total; i++) {
-      const row = rows[q.order === 'desc' ? total - 1 - offset - i : offset + i]!;
-      const s = this.env.dbs.images.get([row.ns, row.name]);
-      if (s) items.push(toImageRecord(row.ns, row.name, s));
+    let last: Row | undefined;
+    for (let i = offset; i < offset + q.limit && i < total; i++) {
+      last = at(i);
+      const s = this.env.dbs.images.get([last.ns, last.name]);
+      if (s) items.push(toImageRecord(last.ns, last.name, s));
     }
     const next = offset + q.limit;
-    return { items, total, offset, nextCursor: next < total ? encodeCursor({ o: next, p: 'c' }) : undefined };
+    const nextCursor =
+      next < total && last ? encodeCursor({ o: next, p: 'c', s: this.seq, r: [last.name, last.ns, sortValue(last, q)] }) : undefined;
+    return { items, total, offset, nextCursor };
+  }
+
+  /**
+   * Where a cursor's next page starts: its position while nothing changed, else just after its last item in the
+   * current order, so that images created or deleted between pages neither repeat nor skip anything.
+   */
+  private continueAt(rows: Row[], q: ListQuery, cursor: CursorState): number {
+    if (cursor.s === this.seq || cursor.r === undefined) return cursor.o;
+    const [name, ns, value] = cursor.r;
+    const probe: Row = { name, ns, created: value, size: value, mediaType: '', labels: [], dangling: false };
+    const compare = rowOrder(q);
+    let lo = 0;
+    let hi = rows.length;
+    if (q.order === 'desc') {
+      // Rows are kept ascending; the next page holds the rows before the probe, read backwards.
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compare(rows[mid]!, probe) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return rows.length - lo;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(rows[mid]!, probe) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Every image a filter matches, for "delete all N matching". */
@@ -134,6 +162,17 @@ export class Catalog {
     this.sync();
     return this.resolve({ ...q, sort: 'name', order: 'asc', limit: 1 }).map((r) => ({ namespace: r.ns, name: r.name }));
   }
+}
+
+const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const sortValue = (row: Row, q: Pick<ListQuery, 'sort'>) => (q.sort === 'size' ? row.size : q.sort === 'created' ? row.created : 0);
+
+/** The ascending order of a query: (name, namespace) by name, else (value, namespace, name) like the indexes. */
+function rowOrder(q: Pick<ListQuery, 'sort'>): (a: Row, b: Row) => number {
+  if (q.sort === 'name') return compareRows;
+  const field = q.sort === 'created' ? 'created' : 'size';
+  return (a, b) => a[field] - b[field] || compareStrings(a.ns, b.ns) || compareStrings(a.name, b.name);
 }
 
 function toRow(name: string, ns: string, [created, size, mediaType, labels]: CatalogSummary): Row {

@@ -2,7 +2,7 @@ import type { CheckProblem, CheckReport, IncompleteImage } from '../../shared/ty
 import { childrenOfBlob, contentTree, digestOf } from './content';
 import type { StoreEnv } from './env';
 import { labelPairs } from './images';
-import { encodeKey, type Key } from './keys';
+import { decodeKey, encodeKey, type Key } from './keys';
 
 /**
  * Verifies the store the way `ctr images check` and a database's integrity check would: every index entry matches
@@ -107,7 +107,7 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
   for (const { key, value } of env.dbs.counts.getRange({ snapshot: true })) actualCounts.set(encodeKey(key as Key).toString('hex'), [key as Key, value]);
   for (const [id, expected] of expectedCounts) {
     const actual = actualCounts.get(id)?.[1] ?? 0;
-    if (actual !== expected) problem('counts', `count ${JSON.stringify(actualCounts.get(id)?.[0] ?? id)} is ${actual}, the records say ${expected}`);
+    if (actual !== expected) problem('counts', `count ${JSON.stringify(actualCounts.get(id)?.[0] ?? decodeKey(Buffer.from(id, 'hex')))} is ${actual}, the records say ${expected}`);
   }
   for (const [id, [key, value]] of actualCounts) {
     if (!expectedCounts.has(id)) problem('counts', `count ${JSON.stringify(key)} is ${value}, the records say 0`);

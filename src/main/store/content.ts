@@ -172,23 +172,31 @@ export function contentTree(env: StoreEnv, root: Descriptor): TreeNode {
   return walk('target', root, new Set(), 0);
 }
 
-/** Content digests reachable from the roots, following children (not subjects: a referrer keeps its subject alive, not the reverse). */
+/**
+ * What keeps a blob alive, seen from the blob: the blobs that contain it, and for a referrer (a signature, an SBOM)
+ * its subject, because a referrer lives as long as the image it describes.
+ */
+export function* holdersOf(env: StoreEnv, digest: string): Generator<string> {
+  for (const [parent, role] of parentsOf(env, digest)) if (role !== 'subject') yield parent;
+  for (const [role, child] of env.dbs.content.get(digest)?.k ?? []) if (role === 'subject') yield child.digest;
+}
+
+/** What a blob keeps alive: its children (not its subject) and the referrers that name it as their subject. */
+export function* heldBy(env: StoreEnv, digest: string): Generator<string> {
+  for (const [role, child] of env.dbs.content.get(digest)?.k ?? []) if (role !== 'subject') yield child.digest;
+  for (const [parent, role] of parentsOf(env, digest)) if (role === 'subject') yield parent;
+}
+
+/** Content digests reachable from the roots through heldBy: what GC keeps. */
 export function reachable(env: StoreEnv, roots: Iterable<string>): Set<string> {
   const seen = new Set<string>();
   const queue: string[] = [];
-  for (const root of roots) {
-    if (!seen.has(root)) {
-      seen.add(root);
-      queue.push(root);
-    }
-  }
-  while (queue.length > 0) {
-    const stored = env.dbs.content.get(queue.pop()!);
-    for (const [, child] of stored?.k ?? []) {
-      if (seen.has(child.digest)) continue;
-      seen.add(child.digest);
-      queue.push(child.digest);
-    }
-  }
+  const visit = (digest: string) => {
+    if (seen.has(digest)) return;
+    seen.add(digest);
+    queue.push(digest);
+  };
+  for (const root of roots) visit(root);
+  while (queue.length > 0) for (const next of heldBy(env, queue.pop()!)) visit(next);
   return seen;
 }

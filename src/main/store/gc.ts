@@ -1,6 +1,6 @@
 import type { GcResult } from '../../shared/types';
 import type { StoreEnv, WriteContext } from './env';
-import { parentsOf, reachable, removeContent } from './content';
+import { holdersOf, reachable, removeContent } from './content';
 
 /** Digests that images and trash entries point at, with how many of them do: the roots of the content graph. */
 export function* roots(env: StoreEnv): Generator<string> {
@@ -36,12 +36,11 @@ export function reclaimable(env: StoreEnv, dropped: Map<string, number>): number
   const candidates = reachable(env, dropped.keys());
   const liveMemo = new Map<string, boolean>();
 
-  // Is `digest` reached by something that survives the deletion? Looks up through parents outside the candidates.
+  // Is `digest` reached by something that survives the deletion? Looks up through holders outside the candidates.
   const heldFromOutside = (digest: string): boolean => {
     if (env.count(['ref', digest]) > (dropped.get(digest) ?? 0)) return true;
-    for (const [parent, role] of parentsOf(env, digest)) {
-      if (role === 'subject') continue;
-      if (!candidates.has(parent) && isLive(parent, new Set([digest]))) return true;
+    for (const holder of holdersOf(env, digest)) {
+      if (!candidates.has(holder) && isLive(holder, new Set([digest]))) return true;
     }
     return false;
   };
@@ -52,8 +51,8 @@ export function reclaimable(env: StoreEnv, dropped: Map<string, number>): number
     let live = env.count(['ref', digest]) > 0;
     if (!live) {
       const inner = new Set(path).add(digest);
-      for (const [parent, role] of parentsOf(env, digest)) {
-        if (role !== 'subject' && isLive(parent, inner)) {
+      for (const holder of holdersOf(env, digest)) {
+        if (isLive(holder, inner)) {
           live = true;
           break;
         }

@@ -1,5 +1,7 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/errors';
 import { isDanglingName } from '../../shared/reference';
+import { labelsSchema } from '../../shared/schemas';
+import { describeZodError } from '../../shared/validate';
 import type { Descriptor, ImageFilter, ImageRecord, ImageRef, Labels, Page, SortField, SortOrder } from '../../shared/types';
 import type { StoreEnv, StoredImage, WriteContext } from './env';
 import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
@@ -131,6 +133,8 @@ export function editLabels(env: StoreEnv, ctx: WriteContext, ref: ImageRef, set:
   const before = getStored(env, ref);
   const labels = { ...before.l, ...set };
   for (const key of remove) delete labels[key];
+  const checked = labelsSchema.safeParse(labels);
+  if (!checked.success) throw invalidArgument(`labels of ${ref.name}: ${describeZodError(checked.error)}`);
   return updateImage(env, ctx, ref, { labels });
 }
 

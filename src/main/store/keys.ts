@@ -38,6 +38,9 @@ export interface CursorState {
   k?: string;
   /** Which path produced it: the LMDB index range (`i`) or the in-memory catalog (`c`). */
   p: 'i' | 'c';
+  /** Catalog cursors: the change sequence they were issued at and the last item's [name, namespace, sort value]. */
+  s?: number;
+  r?: [string, string, number];
 }
 
 export const encodeCursor = (state: CursorState): string => Buffer.from(JSON.stringify(state)).toString('base64url');
@@ -48,6 +51,11 @@ export function decodeCursor(cursor: string): CursorState | undefined {
     if (!Number.isSafeInteger(state.o) || state.o < 0) return undefined;
     if (state.p !== 'i' && state.p !== 'c') return undefined;
     if (state.k !== undefined && (typeof state.k !== 'string' || !/^[0-9a-f]*$/.test(state.k))) return undefined;
+    if (state.s !== undefined && !Number.isSafeInteger(state.s)) return undefined;
+    if (state.r !== undefined) {
+      const [name, ns, value] = state.r;
+      if (!Array.isArray(state.r) || typeof name !== 'string' || typeof ns !== 'string' || typeof value !== 'number') return undefined;
+    }
     return state;
   } catch {
     return undefined;

@@ -2,7 +2,7 @@ import { alreadyExists, invalidArgument, notFound } from '../../shared/errors';
 import type { DeleteResult, ImageRecord, ImageRef, Page, TrashEntry } from '../../shared/types';
 import type { StoreEnv, StoredImage, StoredTrash, WriteContext } from './env';
 import { reclaimable } from './gc';
-import { assertDeletable, getStored, putImage, removeImage } from './images';
+import { assertDeletable, getStored, putImage, removeImage, treeSize } from './images';
 import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
 import { isPinned, parseTrashId, toImageRecord, toTrashEntry } from './records';
 
@@ -98,7 +98,8 @@ export function restoreImages(env: StoreEnv, ctx: WriteContext, request: { ids?:
       throw alreadyExists(`cannot restore ${entry.name}: an image of that name exists in namespace ${entry.ns}`);
     }
     removeTrash(env, ctx, seq, entry);
-    const image: StoredImage = { ...entry.image, u: ctx.now };
+    // Content may have arrived while it was in the trash: the total is recomputed like on create.
+    const image: StoredImage = { ...entry.image, u: ctx.now, z: treeSize(env, entry.image.t) };
     putImage(env, ctx, entry.ns, entry.name, image);
     restored.push(toImageRecord(entry.ns, entry.name, image));
   }
@@ -112,7 +113,7 @@ export function purgeTrash(
 ): { purged: number; reclaimedBytes: number } {
   const located: Located[] =
     request.ids !== undefined
-      ? request.ids.map((id) => locateById(env, id))
+      ? [...new Set(request.ids)].map((id) => locateById(env, id))
       : [...env.dbs.trash.getRange({ snapshot: true })].map(({ key, value }) => [(key as Key[])[0] as number, value]);
   const dropped = new Map<string, number>();
   for (const [, entry] of located) dropped.set(entry.image.t.digest, (dropped.get(entry.image.t.digest) ?? 0) + 1);

@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { notYetAvailable } from './errors';
+import { defaultNamespace } from './images';
+import { positiveInteger } from './parse';
+
+/**
+ * Commands of the design whose implementation has not landed yet. They are declared with their real arguments so that
+ * `--help` documents them and bad usage is still exit 2; running them fails with failed_precondition (exit 1).
+ */
+export function registerPending(program: Command): void {
+  program
+    .command('import')
+    .description('import images and metadata from a source (OCI layout, archive, containerd meta.db, Docker data root) (not yet available)')
+    .argument('<source>', 'path of the source; its kind is detected')
+    .option('-n, --namespace <ns>', 'namespace to import into', defaultNamespace)
+    .option('--json', 'print one JSON document on stdout')
+    .action(() => {
+      throw notYetAvailable('import');
+    });
+
+  program
+    .command('export')
+    .description('write images as an OCI image layout (not yet available)')
+    .argument('<names...>', 'image names')
+    .requiredOption('--to <dir>', 'destination directory')
+    .option('-n, --namespace <ns>', 'namespace of the images', defaultNamespace)
+    .action(() => {
+      throw notYetAvailable('export');
+    });
+
+  program
+    .command('serve')
+    .description('serve the API and the app over HTTP (not yet available)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', positiveInteger)
+    .option('--token <token>', 'access token (default: a random one)')
+    .option('--read-only', 'refuse every operation that writes')
+    .action(() => {
+      throw notYetAvailable('serve');
+    });
+}

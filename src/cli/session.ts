@@ -1,0 +1,60 @@
+import { createService } from '../main/service';
+import { defaultStorePath } from '../main/store/location';
+import { Store } from '../main/store/store';
+import type { Api } from '../shared/operations';
+import type { Page } from '../shared/types';
+
+/**
+ * One CLI run's access to the store: opened on first use (usage errors and `--help` never touch it), through the
+ * same service the app and the server use, and closed by the entry point whatever happened.
+ */
+export class Session {
+  private store: Store | undefined;
+  private service: Api | undefined;
+
+  /** `storeOption` reads the global --store once commander has parsed it. */
+  constructor(private readonly storeOption: () => string | undefined) {}
+
+  /** --store DIR, else $IMGMETA_STORE, else the directory the desktop app opens. */
+  storePath(): string {
+    return this.storeOption() || defaultStorePath();
+  }
+
+  api(): Api {
+    if (!this.service) {
+      this.store = Store.open(this.storePath());
+      this.service = createService(this.store);
+    }
+    return this.service;
+  }
+
+  close(): void {
+    const store = this.store;
+    this.store = undefined;
+    this.service = undefined;
+    store?.close();
+  }
+}
+
+/** The largest page the API serves; listing everything walks pages of this size through `nextCursor`. */
+export const pageSize = 1000;
+
+/**
+ * Every page of a paged list, up to `max` items in all: each call gets the cursor of the previous page and how many
+ * items to ask for.
+ */
+export async function* allPages<T>(
+  fetch: (cursor: string | undefined, limit: number) => Promise<Page<T>>,
+  max = Number.POSITIVE_INFINITY,
+): AsyncGenerator<T[]> {
+  let cursor: string | undefined;
+  let left = max;
+  while (left > 0) {
+    const page = await fetch(cursor, Math.min(pageSize, left));
+    const items = page.items.slice(0, left);
+    left -= items.length;
+    if (items.length > 0) yield items;
+    if (page.nextCursor === undefined || page.items.length === 0) return;
+    cursor = page.nextCursor;
+  }
+}

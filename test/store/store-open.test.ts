@@ -1,0 +1,257 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { describe, expect, it } from 'vitest';
+import { digestOf } from '../../src/main/store/content';
+import { Store } from '../../src/main/store/store';
+import { ImgmetaError } from '../../src/shared/errors';
+import {
+  fakeDigest,
+  imageInput,
+  makeImage,
+  oci,
+  openStore,
+  putImageContent,
+  tempDir,
+  tempStore,
+} from '../helpers/store';
+
+/** Opens a store directory with lmdb directly, the way another program (or a newer imgmeta) would. */
+function withRawEnv(path: string, fn: (root: ReturnType<typeof open>) => void): void {
+  const root = open({ path, maxDbs: 16 });
+  try {
+    fn(root);
+  } finally {
+    root.close();
+  }
+}
+
+function openError(path: string): ImgmetaError {
+  try {
+    Store.open(path).close();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ImgmetaError);
+    return err as ImgmetaError;
+  }
+  throw new Error(`Store.open(${path}) succeeded`);
+}
+
+describe('opening a store', () => {
+  it('creates a new store in a missing or empty directory, and reopens it with its data', async () => {
+    const base = tempDir();
+    const path = join(base, 'deep', 'store');
+    const first = openStore(path);
+    await first.service['images.create'](imageInput('default', 'app:1', 1));
+    await first.service['metadata.set']({ namespace: 'm', key: 'k', value: new Uint8Array([1]) });
+    const seq = first.store.changeSeq();
+    first.dispose();
+    const again = openStore(path);
+    try {
+      expect((await again.service['images.get']({ namespace: 'default', name: 'app:1' })).target.digest).toBe(
+        fakeDigest(1),
+      );
+      expect(again.store.changeSeq()).toBe(seq);
+      expect((await again.service['store.info']({})).schema).toBe(1);
+    } finally {
+      again.dispose();
+    }
+    const empty = join(base, 'empty');
+    mkdirSync(empty);
+    openStore(empty).dispose();
+  });
+
+  it('refuses a store written by a newer schema, saying so', async () => {
+    const { dir, store } = tempStore();
+    store.close();
+    withRawEnv(dir, (root) => root.openDB('meta', {}).putSync('schema', 999));
+    const err = openError(dir);
+    expect(err.code).toBe('failed_precondition');
+    expect(err.message).toContain('newer');
+    expect(err.message).toContain('999');
+    // and it did not touch the record
+    withRawEnv(dir, (root) => expect(root.openDB('meta', {}).get('schema')).toBe(999));
+  });
+
+  it('refuses a directory that holds other files and no data.mdb', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'not a store');
+    const err = openError(dir);
+    expect(err.code).toBe('failed_precondition');
+    expect(err.message).toContain('not a store');
+  });
+
+  it('refuses a path that is a file', () => {
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    expect(openError(file).code).toBe('failed_precondition');
+  });
+
+  it('refuses an LMDB environment that belongs to another program', () => {
+    const dir = tempDir();
+    withRawEnv(dir, (root) => root.putSync('someone-else', { data: 1 }));
+    const err = openError(dir);
+    expect(err.code).toBe('failed_precondition');
+    expect(err.message).toContain('not an imgmeta store');
+  });
+});
+
+describe('store.info', () => {
+  it('counts images, namespaces, trash, content and metadata', async () => {
+    const { service, dir } = tempStore();
+    const empty = await service['store.info']({});
+    expect(empty).toMatchObject({
+      path: dir,
+      schema: 1,
+      images: 0,
+      namespaces: 0,
+      trash: 0,
+      content: 0,
+      contentBytes: 0,
+      metadataNamespaces: 0,
+      metadataKeys: 0,
+    });
+    const image = makeImage('info');
+    await putImageContent(service, image);
+    await service['images.create']({ namespace: 'a', name: 'app:1', target: image.target });
+    await service['images.create']({ namespace: 'b', name: 'app:1', target: image.target });
+    await service['images.create']({ namespace: 'b', name: 'app:2', target: image.target });
+    await service['images.create']({ namespace: 'c', name: 'gone:1', target: image.target });
+    await service['images.delete']({ images: [{ namespace: 'c', name: 'gone:1' }] });
+    for (const key of ['x', 'y', 'z'])
+      await service['metadata.set']({ namespace: 'm1', key, value: new Uint8Array(3) });
+    await service['metadata.set']({ namespace: 'm2', key: 'k', value: new Uint8Array(1) });
+    const info = await service['store.info']({});
+    expect(info).toMatchObject({
+      images: 3,
+      namespaces: 2,
+      trash: 1,
+      content: 2,
+      contentBytes: image.manifest.byteLength + image.config.byteLength,
+      metadataNamespaces: 2,
+      metadataKeys: 4,
+    });
+    expect(info.changeSeq).toBe(empty.changeSeq + 11);
+    expect(info.bytesOnDisk).toBeGreaterThan(0);
+  });
+});
+
+describe('store.check', () => {
+  async function healthy() {
+    const ctx = tempStore();
+    const { service } = ctx;
+    const image = makeImage('check');
+    await putImageContent(service, image);
+    await service['images.create']({
+      namespace: 'default',
+      name: 'app:1',
+      target: image.target,
+      labels: { team: 'x' },
+    });
+    await service['images.create']({ namespace: 'default', name: 'app:2', target: image.target });
+    await service['images.delete']({ images: [{ namespace: 'default', name: 'app:2' }] });
+    await service['metadata.set']({ namespace: 'm', key: 'k', value: new Uint8Array([1]) });
+    return { ...ctx, image };
+  }
+
+  it('a healthy store is ok, shallow and deep', async () => {
+    const { service, image } = await healthy();
+    for (const deep of [false, true]) {
+      const report = await service['store.check']({ deep });
+      expect(report).toEqual({ ok: true, checkedImages: 1, checkedContent: 2, incomplete: [], errors: [] });
+    }
+    expect(digestOf(image.manifest)).toBe(image.target.digest);
+  });
+
+  it('a corrupt blob is an error of kind content', async () => {
+    const { store, dir, image } = await healthy();
+    store.close();
+    withRawEnv(dir, (root) => {
+      const blobs = root.openDB('blobs', { encoding: 'binary' });
+      const bytes = Buffer.from(blobs.get(image.target.digest) as Buffer);
+      bytes[10] = bytes[10]! ^ 0xff; // same length, other bytes
+      blobs.putSync(image.target.digest, bytes);
+    });
+    const reopened = openStore(dir);
+    try {
+      const report = await reopened.service['store.check']({});
+      expect(report.ok).toBe(false);
+      expect(report.errors).toEqual([
+        { kind: 'content', message: expect.stringContaining(image.target.digest) as unknown },
+      ]);
+    } finally {
+      reopened.dispose();
+    }
+  });
+
+  it('a missing index entry is an error of kind index', async () => {
+    const { service, store, dir } = await healthy();
+    const created = Date.parse(
+      (await service['images.get']({ namespace: 'default', name: 'app:1' })).createdAt,
+    );
+    store.close();
+    withRawEnv(dir, (root) => {
+      const index = root.openDB('index', {});
+      expect(index.get(['c', 'default', created, 'app:1'])).toBe(true);
+      index.removeSync(['c', 'default', created, 'app:1']);
+    });
+    const reopened = openStore(dir);
+    try {
+      const report = await reopened.service['store.check']({});
+      expect(report.ok).toBe(false);
+      expect(report.errors.map((e) => e.kind)).toEqual(['index']);
+      expect(report.errors[0]!.message).toContain('app:1');
+    } finally {
+      reopened.dispose();
+    }
+  });
+
+  it('an index entry that belongs to no record is an error of kind index', async () => {
+    const { store, dir } = await healthy();
+    store.close();
+    withRawEnv(dir, (root) =>
+      root.openDB('index', {}).putSync(['d', fakeDigest(5), 'default', 'ghost:1'], true),
+    );
+    const reopened = openStore(dir);
+    try {
+      const report = await reopened.service['store.check']({});
+      expect(report.errors.map((e) => e.kind)).toEqual(['index']);
+    } finally {
+      reopened.dispose();
+    }
+  });
+
+  it('a wrong or missing count is an error of kind counts that names the count', async () => {
+    const { store, dir } = await healthy();
+    store.close();
+    withRawEnv(dir, (root) => {
+      const counts = root.openDB('counts', {});
+      counts.putSync(['images', 'default'], 5);
+      counts.removeSync(['trash', 'default']);
+    });
+    const reopened = openStore(dir);
+    try {
+      const report = await reopened.service['store.check']({});
+      expect(report.errors.map((e) => e.kind)).toEqual(['counts', 'counts']);
+      const messages = report.errors.map((e) => e.message).join('\n');
+      expect(messages).toContain('["images","default"]');
+      expect(messages).toContain('["trash","default"]');
+    } finally {
+      reopened.dispose();
+    }
+  });
+
+  it('an image whose manifest is not stored is incomplete, not an error', async () => {
+    const { service } = await healthy();
+    const missing = makeImage('not-stored');
+    await service['images.create']({ namespace: 'default', name: 'partial:1', target: missing.target });
+    await service['content.put']({ bytes: makeImage('half').manifest, mediaType: oci.manifest });
+    await service['images.create']({ namespace: 'other', name: 'half:1', target: makeImage('half').target });
+    const report = await service['store.check']({});
+    expect(report.ok).toBe(true);
+    expect(report.errors).toEqual([]);
+    expect(report.incomplete).toEqual([
+      { namespace: 'default', name: 'partial:1', missing: [missing.target.digest] },
+      { namespace: 'other', name: 'half:1', missing: [digestOf(makeImage('half').config)] },
+    ]);
+  });
+});
