@@ -9,7 +9,7 @@ import { deletePrefix, deleteValue, getValue, listKeys, namespaces as metadataNa
 import { listTrash, purgeTrash, restoreImages } from './store/trash';
 import type { Store } from './store/store';
 
-type Handlers = { [N in OperationName]: (input: ParsedInput<N>) => OperationOutput<N> };
+type Handlers = { [N in OperationName]: (input: ParsedInput<N>) => OperationOutput<N> | Promise<OperationOutput<N>> };
 
 /** One function per declared operation, over the store; transport-free. Inputs arrive validated. */
 function handlers(store: Store): Handlers {
@@ -40,9 +40,9 @@ function handlers(store: Store): Handlers {
     'metadata.list': (q) => listKeys(env, q),
     'metadata.get': ({ namespace, key }) => getValue(env, namespace, key),
     'metadata.set': (input) => store.write((ctx) => setValue(env, ctx, input)),
-    'metadata.delete': (input) => ({ deleted: store.write((ctx) => deleteValue(env, ctx, input)) }),
-    'metadata.deletePrefix': (input) => ({
-      deleted: input.dryRun ? deletePrefix(env, undefined, input) : store.write((ctx) => deletePrefix(env, ctx, input)),
+    'metadata.delete': async (input) => ({ deleted: await store.write((ctx) => deleteValue(env, ctx, input)) }),
+    'metadata.deletePrefix': async (input) => ({
+      deleted: input.dryRun ? deletePrefix(env, undefined, input) : await store.write((ctx) => deletePrefix(env, ctx, input)),
     }),
     'gc.preview': () => garbage(env),
     'gc.run': () => store.write((ctx) => collect(env, ctx)),

@@ -327,11 +327,11 @@ describe('deleting an image', () => {
 describe('listing ~600 images: every order, one namespace or all', () => {
   let ctx: ReturnType<typeof openStore>;
   let rows: Row[];
-  beforeAll(() => {
+  beforeAll(async () => {
     ctx = openStore();
     const f = fixture();
     rows = f.rows;
-    seedImages(ctx.store, f.seed);
+    await seedImages(ctx.store, f.seed);
   });
   afterAll(() => ctx.dispose());
 
@@ -512,7 +512,7 @@ describe('dangling images: names without a tag', () => {
 describe('listing ~12,000 images: offset jumps past the index skip', () => {
   let ctx: ReturnType<typeof openStore>;
   let rows: Row[];
-  beforeAll(() => {
+  beforeAll(async () => {
     ctx = openStore();
     rows = [];
     const base = Date.UTC(2023, 5, 1);
@@ -529,7 +529,7 @@ describe('listing ~12,000 images: offset jumps past the index skip', () => {
       });
     }
     // One transaction through the store module: the change log records a reset, the catalog rebuilds.
-    seedImages(
+    await seedImages(
       ctx.store,
       rows.map((r, i) => ({
         namespace: r.ns,
@@ -650,7 +650,7 @@ describe('a list reflects every change', () => {
     const { store, service } = tempStore();
     await service['images.create'](imageInput('default', 'app:first', 1));
     expect(await names(service)).toEqual(['default/app:first']);
-    seedImages(
+    await seedImages(
       store,
       Array.from({ length: 250 }, (_, i) => ({
         namespace: 'bulk',
