@@ -99,8 +99,8 @@ export function imageInput(namespace: string, name: string, n: number, extra: { 
 }
 
 /** Many images in one transaction through the store module itself (what an importer does), with chosen times. */
-export function seedImages(store: Store, images: SeedImage[]): Promise<void> {
-  return store.write((ctx) => {
+export function seedImages(store: Store, images: SeedImage[]): void {
+  store.write((ctx) => {
     for (const image of images) {
       const times = image.createdAt !== undefined ? { createdAt: image.createdAt, updatedAt: image.createdAt } : undefined;
       createImage(store.env, ctx, { namespace: image.namespace, name: image.name, target: image.target, labels: image.labels ?? {} }, times);

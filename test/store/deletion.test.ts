@@ -447,7 +447,7 @@ describe('garbage collection', () => {
 describe('deleting 10,000 images in one call', () => {
   it('is one transaction: the change counter moves by exactly one', async () => {
     const { service, store } = tempStore();
-    await seedImages(
+    seedImages(
       store,
       Array.from({ length: 10_000 }, (_, i) => ({
         namespace: `ns${i % 4}`,

@@ -331,7 +331,7 @@ describe('listing ~600 images: every order, one namespace or all', () => {
     ctx = openStore();
     const f = fixture();
     rows = f.rows;
-    await seedImages(ctx.store, f.seed);
+    seedImages(ctx.store, f.seed);
   });
   afterAll(() => ctx.dispose());
 
@@ -529,7 +529,7 @@ describe('listing ~12,000 images: offset jumps past the index skip', () => {
       });
     }
     // One transaction through the store module: the change log records a reset, the catalog rebuilds.
-    await seedImages(
+    seedImages(
       ctx.store,
       rows.map((r, i) => ({
         namespace: r.ns,
@@ -650,7 +650,7 @@ describe('a list reflects every change', () => {
     const { store, service } = tempStore();
     await service['images.create'](imageInput('default', 'app:first', 1));
     expect(await names(service)).toEqual(['default/app:first']);
-    await seedImages(
+    seedImages(
       store,
       Array.from({ length: 250 }, (_, i) => ({
         namespace: 'bulk',

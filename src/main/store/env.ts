@@ -185,20 +185,20 @@ export class StoreEnv {
   }
 
   /**
-   * Every change runs here: one LMDB transaction that also maintains the counts, bumps the change counter and appends
-   * to the change log. `fn` must be synchronous. It runs as an lmdb-js child transaction, the one write path that
-   * is both abortable (a throw rolls all of it back) and durable when it resolves: lmdb-js's `transactionSync` joins
-   * its writer thread's open batch, so a commit it returns from may still be lost to a kill in the same event turn
-   * (measured: 50 of 50 lost), and other processes do not see it until that turn ends.
+   * Every change runs here: one synchronous LMDB transaction (a throw rolls all of it back) that also maintains the
+   * counts, bumps the change counter and appends to the change log. It returns once the commit is on disk
+   * (overlappingSync is off). `fn` must be synchronous: if a transactionSync callback returns a promise, lmdb-js
+   * defers the commit until it settles, and a write acknowledged in between is lost to a crash.
    */
-  async write<T>(fn: (ctx: WriteContext) => T): Promise<T> {
+  write<T>(fn: (ctx: WriteContext) => T): T {
     if (this.readOnly) throw failedPrecondition('the store is open read-only');
-    return (await this.root.childTransaction(() => {
+    return this.root.transactionSync(() => {
       const ctx = new WriteContext(this.changeSeq() + 1);
       const result = fn(ctx);
+      if (isThenable(result)) throw new ImgmetaError('internal', 'a store write must be synchronous');
       ctx.finish(this.dbs);
       return result;
-    })) as T;
+    });
   }
 
   count(key: Key): number {
@@ -223,6 +223,9 @@ export class StoreEnv {
     this.root.close();
   }
 }
+
+const isThenable = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 
 function checkDirectory(path: string, readOnly: boolean): void {
   if (!existsSync(path)) {

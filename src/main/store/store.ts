@@ -26,7 +26,7 @@ export class Store {
     return this.env.path;
   }
 
-  write<T>(fn: (ctx: WriteContext) => T): Promise<T> {
+  write<T>(fn: (ctx: WriteContext) => T): T {
     return this.env.write(fn);
   }
 
@@ -39,9 +39,9 @@ export class Store {
   }
 
   /** Deletion by names or by a filter; the filter is resolved in the same transaction that deletes. */
-  async deleteImages(
+  deleteImages(
     request: Omit<DeleteRequest, 'images'> & { images?: ImageRef[]; matching?: Pick<ListQuery, 'namespace' | 'filter'> },
-  ): Promise<DeleteResult> {
+  ): DeleteResult {
     const resolve = () => [...(request.images ?? []), ...(request.matching ? this.catalog.matching(request.matching) : [])];
     if (request.dryRun) return deleteImages(this.env, undefined, { ...request, images: resolve() });
     return this.write((ctx) => deleteImages(this.env, ctx, { ...request, images: resolve() }));
