@@ -21,18 +21,22 @@ export function registerContent(program: Command, session: Session): void {
     .option('--digest <digest>', 'expected digest: refuse the bytes if they hash to something else')
     .option('--label <K=V>', 'label; repeatable', collectLabel, {} as Labels)
     .addOption(jsonOption())
-    .action(async (file: string, opts: { mediaType: string; digest?: string; label: Labels; json?: boolean }) => {
-      const bytes = await readInput(file);
-      const info = await session.api()['content.put']({ bytes, mediaType: opts.mediaType, digest: opts.digest, labels: opts.label });
-      await (opts.json ? printJson(info) : println(info.digest));
-    });
+    .action(
+      async (file: string, opts: { mediaType: string; digest?: string; label: Labels; json?: boolean }) => {
+        const bytes = await readInput(file);
+        const info = await (
+          await session.api()
+        )['content.put']({ bytes, mediaType: opts.mediaType, digest: opts.digest, labels: opts.label });
+        await (opts.json ? printJson(info) : println(info.digest));
+      },
+    );
 
   content
     .command('get')
     .description('the bytes of a blob, raw on stdout')
     .argument('<digest>', 'blob digest')
     .action(async (digest: string) => {
-      const blob = await session.api()['content.get']({ digest });
+      const blob = await (await session.api())['content.get']({ digest });
       await write(blob.bytes);
     });
 
@@ -42,7 +46,7 @@ export function registerContent(program: Command, session: Session): void {
     .argument('<digest>', 'blob digest')
     .addOption(jsonOption())
     .action(async (digest: string, opts: { json?: boolean }) => {
-      const info = await session.api()['content.info']({ digest });
+      const info = await (await session.api())['content.info']({ digest });
       if (opts.json) return printJson(info);
       const lines = keyValueLines([
         ['Digest', info.digest],
@@ -53,7 +57,8 @@ export function registerContent(program: Command, session: Session): void {
       const labels = labelList(info.labels);
       lines.push(`Labels:${labels.length === 0 ? ' (none)' : ''}`, ...labels.map((l) => `  ${l}`));
       lines.push(`Children:${info.children.length === 0 ? ' (none)' : ''}`);
-      for (const { role, descriptor } of info.children) lines.push(`  ${role} ${descriptor.digest} ${descriptor.mediaType} ${humanSize(descriptor.size)}`);
+      for (const { role, descriptor } of info.children)
+        lines.push(`  ${role} ${descriptor.digest} ${descriptor.mediaType} ${humanSize(descriptor.size)}`);
       await println(lines.join('\n'));
     });
 
@@ -64,13 +69,17 @@ export function registerContent(program: Command, session: Session): void {
     .option('-n, --namespace <ns>', `namespace of the image (default: ${defaultNamespace})`)
     .option('--digest <digest>', 'the tree under a blob instead of an image')
     .addOption(jsonOption())
-    .action(async (name: string | undefined, opts: { namespace?: string; digest?: string; json?: boolean }) => {
-      if ((name === undefined) === (opts.digest === undefined)) throw new UsageError('content tree takes an image NAME or --digest D, not both');
-      if (opts.digest !== undefined && opts.namespace !== undefined) throw new UsageError('-n goes with an image NAME, not --digest');
-      const api = session.api();
-      const tree = await (opts.digest !== undefined
-        ? api['content.tree']({ digest: opts.digest })
-        : api['content.tree']({ namespace: opts.namespace ?? defaultNamespace, name: name! }));
-      await (opts.json ? printJson(tree) : println(treeLines(tree).join('\n')));
-    });
+    .action(
+      async (name: string | undefined, opts: { namespace?: string; digest?: string; json?: boolean }) => {
+        if ((name === undefined) === (opts.digest === undefined))
+          throw new UsageError('content tree takes an image NAME or --digest D, not both');
+        if (opts.digest !== undefined && opts.namespace !== undefined)
+          throw new UsageError('-n goes with an image NAME, not --digest');
+        const api = await session.api();
+        const tree = await (opts.digest !== undefined
+          ? api['content.tree']({ digest: opts.digest })
+          : api['content.tree']({ namespace: opts.namespace ?? defaultNamespace, name: name! }));
+        await (opts.json ? printJson(tree) : println(treeLines(tree).join('\n')));
+      },
+    );
 }

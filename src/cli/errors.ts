@@ -17,7 +17,8 @@ export class UsageError extends Error {
 }
 
 /** Commands the design names whose implementation has not landed in this build yet. */
-export const notYetAvailable = (what: string) => failedPrecondition(`${what} is not yet available in this build`);
+export const notYetAvailable = (what: string) =>
+  failedPrecondition(`${what} is not yet available in this build`);
 
 const usageHint = "(run 'imgmeta help [command]' or add --help for usage)";
 

@@ -20,12 +20,16 @@ import { allPages, type Session } from './session';
 /** Where a command that names images acts when -n is not given (containerd's default namespace). */
 export const defaultNamespace = 'default';
 
-const namespaceOption = () => new Option('-n, --namespace <ns>', 'namespace of the image(s)').default(defaultNamespace);
+const namespaceOption = () =>
+  new Option('-n, --namespace <ns>', 'namespace of the image(s)').default(defaultNamespace);
 const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** `images ...`: containerd's image store, the way `ctr images` and `docker image` handle it. */
 export function registerImages(program: Command, session: Session): void {
-  const images = program.command('images').alias('image').description('list, add, inspect, tag, label, delete and restore images');
+  const images = program
+    .command('images')
+    .alias('image')
+    .description('list, add, inspect, tag, label, delete and restore images');
 
   images
     .command('ls')
@@ -33,38 +37,69 @@ export function registerImages(program: Command, session: Session): void {
     .description('list images: every namespace unless -n is given; all pages unless --limit is given')
     .option('-n, --namespace <ns>', 'only this namespace (default: all namespaces)')
     .option('--all-namespaces', 'every namespace (the default)')
-    .option('--filter <K=V>', 'name=SUBSTR, label=K=V, media-type=T, dangling=true|false, or a label K=V; repeatable, all must match', collect, [])
+    .option(
+      '--filter <K=V>',
+      'name=SUBSTR, label=K=V, media-type=T, dangling=true|false, or a label K=V; repeatable, all must match',
+      collect,
+      [],
+    )
     .addOption(new Option('--sort <field>', 'order by').choices(['name', 'created', 'size']).default('name'))
     .option('--desc', 'descending order')
     .option('--limit <n>', 'at most N images', positiveInteger)
     .option('-q, --quiet', 'print names only')
     .addOption(jsonOption())
-    .action(async (opts: { namespace?: string; allNamespaces?: boolean; filter: string[]; sort: 'name' | 'created' | 'size'; desc?: boolean; limit?: number; quiet?: boolean; json?: boolean }) => {
-      if (opts.namespace !== undefined && opts.allNamespaces) throw new UsageError('-n and --all-namespaces exclude each other');
-      const filter = imageFilter(opts.filter);
-      const api = session.api();
-      const pages = allPages(
-        (cursor, limit) =>
-          api['images.list']({ namespace: opts.namespace, filter, sort: opts.sort, order: opts.desc ? 'desc' : 'asc', cursor, limit }),
-        opts.limit,
-      );
-      if (opts.json) {
-        const out = new JsonArrayWriter();
-        for await (const items of pages) await out.push(items);
-        await out.end();
-      } else if (opts.quiet) {
-        for await (const items of pages) await println(items.map((i) => i.name).join('\n'));
-      } else {
-        const table = new TableWriter(['NAMESPACE', 'NAME', 'DIGEST', 'MEDIA TYPE', 'SIZE', 'CREATED']);
-        const now = Date.now();
-        for await (const items of pages) {
-          await table.push(
-            items.map((i) => [i.namespace, i.name, shortDigest(i.target.digest), shortMediaType(i.target.mediaType), humanSize(i.totalSize), relativeTime(i.createdAt, now)]),
-          );
+    .action(
+      async (opts: {
+        namespace?: string;
+        allNamespaces?: boolean;
+        filter: string[];
+        sort: 'name' | 'created' | 'size';
+        desc?: boolean;
+        limit?: number;
+        quiet?: boolean;
+        json?: boolean;
+      }) => {
+        if (opts.namespace !== undefined && opts.allNamespaces)
+          throw new UsageError('-n and --all-namespaces exclude each other');
+        const filter = imageFilter(opts.filter);
+        const api = await session.api();
+        const pages = allPages(
+          (cursor, limit) =>
+            api['images.list']({
+              namespace: opts.namespace,
+              filter,
+              sort: opts.sort,
+              order: opts.desc ? 'desc' : 'asc',
+              cursor,
+              limit,
+            }),
+          opts.limit,
+        );
+        if (opts.json) {
+          const out = new JsonArrayWriter();
+          for await (const items of pages) await out.push(items);
+          await out.end();
+        } else if (opts.quiet) {
+          for await (const items of pages) await println(items.map((i) => i.name).join('\n'));
+        } else {
+          const table = new TableWriter(['NAMESPACE', 'NAME', 'DIGEST', 'MEDIA TYPE', 'SIZE', 'CREATED']);
+          const now = Date.now();
+          for await (const items of pages) {
+            await table.push(
+              items.map((i) => [
+                i.namespace,
+                i.name,
+                shortDigest(i.target.digest),
+                shortMediaType(i.target.mediaType),
+                humanSize(i.totalSize),
+                relativeTime(i.createdAt, now),
+              ]),
+            );
+          }
+          await table.end();
         }
-        await table.end();
-      }
-    });
+      },
+    );
 
   images
     .command('add')
@@ -72,29 +107,46 @@ export function registerImages(program: Command, session: Session): void {
     .description('create an image name pointing at a descriptor (fails if the name exists)')
     .argument('<name>', 'image name, e.g. example.com/app:1.0')
     .requiredOption('--digest <digest>', 'target digest, sha256:<64 hex>')
-    .requiredOption('--media-type <type>', 'target media type, e.g. application/vnd.oci.image.manifest.v1+json')
+    .requiredOption(
+      '--media-type <type>',
+      'target media type, e.g. application/vnd.oci.image.manifest.v1+json',
+    )
     .requiredOption('--size <bytes>', 'target size in bytes', integer)
     .option('--label <K=V>', 'label; repeatable', collectLabel, {} as Labels)
     .addOption(namespaceOption())
     .addOption(jsonOption())
-    .action(async (name: string, opts: { digest: string; mediaType: string; size: number; label: Labels; namespace: string; json?: boolean }) => {
-      const record = await session.api()['images.create']({
-        namespace: opts.namespace,
-        name,
-        target: { mediaType: opts.mediaType, digest: opts.digest, size: opts.size },
-        labels: opts.label,
-      });
-      await (opts.json ? printJson(record) : println(record.name));
-    });
+    .action(
+      async (
+        name: string,
+        opts: {
+          digest: string;
+          mediaType: string;
+          size: number;
+          label: Labels;
+          namespace: string;
+          json?: boolean;
+        },
+      ) => {
+        const record = await (
+          await session.api()
+        )['images.create']({
+          namespace: opts.namespace,
+          name,
+          target: { mediaType: opts.mediaType, digest: opts.digest, size: opts.size },
+          labels: opts.label,
+        });
+        await (opts.json ? printJson(record) : println(record.name));
+      },
+    );
 
   images
     .command('inspect')
-    .description("show an image: its record, labels and content tree (--json: the record only)")
+    .description('show an image: its record, labels and content tree (--json: the record only)')
     .argument('<name>', 'image name')
     .addOption(namespaceOption())
     .addOption(jsonOption())
     .action(async (name: string, opts: { namespace: string; json?: boolean }) => {
-      const api = session.api();
+      const api = await session.api();
       const record = await api['images.get']({ namespace: opts.namespace, name });
       if (opts.json) return printJson(record);
       const tree = await api['content.tree']({ namespace: opts.namespace, name });
@@ -122,7 +174,9 @@ export function registerImages(program: Command, session: Session): void {
     .addOption(namespaceOption())
     .addOption(jsonOption())
     .action(async (source: string, newName: string, opts: { namespace: string; json?: boolean }) => {
-      const record = await session.api()['images.tag']({ namespace: opts.namespace, source, name: newName });
+      const record = await (
+        await session.api()
+      )['images.tag']({ namespace: opts.namespace, source, name: newName });
       await (opts.json ? printJson(record) : println(record.name));
     });
 
@@ -135,7 +189,9 @@ export function registerImages(program: Command, session: Session): void {
     .addOption(jsonOption())
     .action(async (name: string, args: string[], opts: { namespace: string; json?: boolean }) => {
       const { set, remove } = labelEdits(args);
-      const record = await session.api()['images.labels']({ namespace: opts.namespace, name, set, remove });
+      const record = await (
+        await session.api()
+      )['images.labels']({ namespace: opts.namespace, name, set, remove });
       if (opts.json) return printJson(record);
       const labels = labelList(record.labels);
       await println([record.name, ...labels.map((l) => `  ${l}`)].join('\n'));
@@ -144,38 +200,47 @@ export function registerImages(program: Command, session: Session): void {
   images
     .command('rm')
     .alias('delete')
-    .description('delete images: to the trash (restorable) unless --purge; pinned images (imgmeta.pinned=true) need --force')
+    .description(
+      'delete images: to the trash (restorable) unless --purge; pinned images (imgmeta.pinned=true) need --force',
+    )
     .argument('<names...>', 'image names')
     .addOption(namespaceOption())
     .option('--dry-run', 'report what would be deleted and the bytes gc would free; change nothing')
     .option('--purge', 'delete for good instead of moving to the trash')
     .option('--force', 'delete pinned images too')
     .addOption(jsonOption())
-    .action(async (names: string[], opts: { namespace: string; dryRun?: boolean; purge?: boolean; force?: boolean; json?: boolean }) => {
-      const result = await session.api()['images.delete']({
-        images: names.map((name) => ({ namespace: opts.namespace, name })),
-        dryRun: opts.dryRun ?? false,
-        purge: opts.purge ?? false,
-        force: opts.force ?? false,
-      });
-      if (opts.json) {
-        return printJson({
-          deleted: result.deleted.map((r) => r.name),
-          reclaimedBytes: result.reclaimedBytes,
-          dryRun: result.dryRun,
-          purged: result.purged,
-          pinned: result.pinned.map((r) => r.name),
-          namespace: opts.namespace,
+    .action(
+      async (
+        names: string[],
+        opts: { namespace: string; dryRun?: boolean; purge?: boolean; force?: boolean; json?: boolean },
+      ) => {
+        const result = await (
+          await session.api()
+        )['images.delete']({
+          images: names.map((name) => ({ namespace: opts.namespace, name })),
+          dryRun: opts.dryRun ?? false,
+          purge: opts.purge ?? false,
+          force: opts.force ?? false,
         });
-      }
-      const verb = result.dryRun ? 'would delete' : 'deleted';
-      const where = result.purged ? 'for good' : 'to the trash';
-      const lines = result.deleted.map((r) => `${verb}: ${r.name}`);
-      lines.push(
-        `${verb} ${result.deleted.length} image(s) ${where}; ${humanSize(result.reclaimedBytes)} reclaimable by gc${result.purged ? '' : ' once purged from the trash'}`,
-      );
-      await println(lines.join('\n'));
-    });
+        if (opts.json) {
+          return printJson({
+            deleted: result.deleted.map((r) => r.name),
+            reclaimedBytes: result.reclaimedBytes,
+            dryRun: result.dryRun,
+            purged: result.purged,
+            pinned: result.pinned.map((r) => r.name),
+            namespace: opts.namespace,
+          });
+        }
+        const verb = result.dryRun ? 'would delete' : 'deleted';
+        const where = result.purged ? 'for good' : 'to the trash';
+        const lines = result.deleted.map((r) => `${verb}: ${r.name}`);
+        lines.push(
+          `${verb} ${result.deleted.length} image(s) ${where}; ${humanSize(result.reclaimedBytes)} reclaimable by gc${result.purged ? '' : ' once purged from the trash'}`,
+        );
+        await println(lines.join('\n'));
+      },
+    );
 
   images
     .command('restore')
@@ -184,7 +249,11 @@ export function registerImages(program: Command, session: Session): void {
     .addOption(namespaceOption())
     .addOption(jsonOption())
     .action(async (names: string[], opts: { namespace: string; json?: boolean }) => {
-      const restored: ImageRecord[] = await session.api()['images.restore']({ images: names.map((name) => ({ namespace: opts.namespace, name })) });
-      await (opts.json ? printJson(restored) : println(restored.map((r) => `restored: ${r.name}`).join('\n')));
+      const restored: ImageRecord[] = await (
+        await session.api()
+      )['images.restore']({ images: names.map((name) => ({ namespace: opts.namespace, name })) });
+      await (opts.json
+        ? printJson(restored)
+        : println(restored.map((r) => `restored: ${r.name}`).join('\n')));
     });
 }

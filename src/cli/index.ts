@@ -19,7 +19,10 @@ export function buildProgram(session: Session): Command {
   program
     .description('inspect and edit local container image metadata: images, content, key/value metadata')
     .version(version, '-V, --version')
-    .option('--store <dir>', 'store directory (default: $IMGMETA_STORE, else the directory the desktop app opens)')
+    .option(
+      '--store <dir>',
+      'store directory (default: $IMGMETA_STORE, else the directory the desktop app opens)',
+    )
     .addHelpText(
       'after',
       [
@@ -39,9 +42,9 @@ export function buildProgram(session: Session): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let program: Command | undefined;
-  const session = new Session(() => program?.opts<{ store?: string }>().store);
-  program = buildProgram(session);
+  // The session reads --store lazily: commander has parsed it by the time a command opens the store.
+  const session = new Session(() => program.opts<{ store?: string }>().store);
+  const program = buildProgram(session);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,7 +1,16 @@
 import { Option, type Command } from 'commander';
 import { notYetAvailable, UsageError } from './errors';
 import { readInput, readStdin } from './input';
-import { JsonArrayWriter, TableWriter, humanSize, printJson, printTable, println, relativeTime, write } from './output';
+import {
+  JsonArrayWriter,
+  TableWriter,
+  humanSize,
+  printJson,
+  printTable,
+  println,
+  relativeTime,
+  write,
+} from './output';
 import { nonNegativeInteger } from './parse';
 import { allPages, type Session } from './session';
 
@@ -16,9 +25,12 @@ export function registerMeta(program: Command, session: Session): void {
     .description('metadata namespaces with their key counts')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const namespaces = await session.api()['metadata.namespaces']({});
+      const namespaces = await (await session.api())['metadata.namespaces']({});
       if (opts.json) return printJson(namespaces);
-      await printTable(['NAMESPACE', 'KEYS'], namespaces.map((n) => [n.namespace, String(n.keys)]));
+      await printTable(
+        ['NAMESPACE', 'KEYS'],
+        namespaces.map((n) => [n.namespace, String(n.keys)]),
+      );
     });
 
   meta
@@ -30,8 +42,10 @@ export function registerMeta(program: Command, session: Session): void {
     .option('-q, --quiet', 'print keys only')
     .addOption(jsonOption())
     .action(async (namespace: string, opts: { prefix: string; quiet?: boolean; json?: boolean }) => {
-      const api = session.api();
-      const pages = allPages((cursor, limit) => api['metadata.list']({ namespace, prefix: opts.prefix, cursor, limit }));
+      const api = await session.api();
+      const pages = allPages((cursor, limit) =>
+        api['metadata.list']({ namespace, prefix: opts.prefix, cursor, limit }),
+      );
       if (opts.json) {
         const out = new JsonArrayWriter();
         for await (const items of pages) await out.push(items);
@@ -43,7 +57,10 @@ export function registerMeta(program: Command, session: Session): void {
       }
       const table = new TableWriter(['KEY', 'SIZE', 'VERSION', 'UPDATED']);
       const now = Date.now();
-      for await (const items of pages) await table.push(items.map((i) => [i.key, humanSize(i.size), String(i.version), relativeTime(i.updatedAt, now)]));
+      for await (const items of pages)
+        await table.push(
+          items.map((i) => [i.key, humanSize(i.size), String(i.version), relativeTime(i.updatedAt, now)]),
+        );
       await table.end();
     });
 
@@ -53,26 +70,47 @@ export function registerMeta(program: Command, session: Session): void {
     .argument('<namespace>', 'metadata namespace')
     .argument('<key>', 'key')
     .action(async (namespace: string, key: string) => {
-      const value = await session.api()['metadata.get']({ namespace, key });
+      const value = await (await session.api())['metadata.get']({ namespace, key });
       await write(value.value);
     });
 
   meta
     .command('set')
-    .description("replace the whole value of a key: VALUE (as UTF-8), --file F, or '-' for the bytes on stdin")
+    .description(
+      "replace the whole value of a key: VALUE (as UTF-8), --file F, or '-' for the bytes on stdin",
+    )
     .argument('<namespace>', 'metadata namespace')
     .argument('<key>', 'key')
     .argument('[value]', "the value, or '-' to read stdin")
     .option('--file <path>', 'read the value from a file (bytes as they are)')
-    .option('--expected-version <n>', 'only if the key is at version N (0: only if it does not exist); else conflict', nonNegativeInteger)
+    .option(
+      '--expected-version <n>',
+      'only if the key is at version N (0: only if it does not exist); else conflict',
+      nonNegativeInteger,
+    )
     .addOption(jsonOption())
-    .action(async (namespace: string, key: string, value: string | undefined, opts: { file?: string; expectedVersion?: number; json?: boolean }) => {
-      if ((value === undefined) === (opts.file === undefined)) throw new UsageError("meta set takes exactly one of VALUE, --file F or '-'");
-      const bytes = opts.file !== undefined ? await readInput(opts.file) : value === '-' ? await readStdin() : new TextEncoder().encode(value);
-      const info = await session.api()['metadata.set']({ namespace, key, value: bytes, expectedVersion: opts.expectedVersion });
-      if (opts.json) return printJson({ namespace, ...info });
-      await println(`set ${key} in ${namespace}: ${info.size} bytes, version ${info.version}`);
-    });
+    .action(
+      async (
+        namespace: string,
+        key: string,
+        value: string | undefined,
+        opts: { file?: string; expectedVersion?: number; json?: boolean },
+      ) => {
+        if ((value === undefined) === (opts.file === undefined))
+          throw new UsageError("meta set takes exactly one of VALUE, --file F or '-'");
+        const bytes =
+          opts.file !== undefined
+            ? await readInput(opts.file)
+            : value === '-'
+              ? await readStdin()
+              : new TextEncoder().encode(value);
+        const info = await (
+          await session.api()
+        )['metadata.set']({ namespace, key, value: bytes, expectedVersion: opts.expectedVersion });
+        if (opts.json) return printJson({ namespace, ...info });
+        await println(`set ${key} in ${namespace}: ${info.size} bytes, version ${info.version}`);
+      },
+    );
 
   meta
     .command('rm')
@@ -84,19 +122,27 @@ export function registerMeta(program: Command, session: Session): void {
     .option('--dry-run', 'with --prefix: count what would be deleted; change nothing')
     .option('--expected-version <n>', 'only if the key is at version N; else conflict', nonNegativeInteger)
     .addOption(jsonOption())
-    .action(async (namespace: string, key: string | undefined, opts: { prefix?: string; dryRun?: boolean; expectedVersion?: number; json?: boolean }) => {
-      if ((key === undefined) === (opts.prefix === undefined)) throw new UsageError('meta rm takes a KEY or --prefix P, not both');
-      if (opts.prefix === undefined && opts.dryRun) throw new UsageError('--dry-run goes with --prefix');
-      if (opts.prefix !== undefined && opts.expectedVersion !== undefined) throw new UsageError('--expected-version goes with a KEY, not --prefix');
-      const api = session.api();
-      const dryRun = opts.dryRun ?? false;
-      const { deleted } =
-        opts.prefix !== undefined
-          ? await api['metadata.deletePrefix']({ namespace, prefix: opts.prefix, dryRun })
-          : await api['metadata.delete']({ namespace, key: key!, expectedVersion: opts.expectedVersion });
-      if (opts.json) return printJson({ deleted, dryRun });
-      await println(`${dryRun ? 'would delete' : 'deleted'} ${deleted} key(s)`);
-    });
+    .action(
+      async (
+        namespace: string,
+        key: string | undefined,
+        opts: { prefix?: string; dryRun?: boolean; expectedVersion?: number; json?: boolean },
+      ) => {
+        if ((key === undefined) === (opts.prefix === undefined))
+          throw new UsageError('meta rm takes a KEY or --prefix P, not both');
+        if (opts.prefix === undefined && opts.dryRun) throw new UsageError('--dry-run goes with --prefix');
+        if (opts.prefix !== undefined && opts.expectedVersion !== undefined)
+          throw new UsageError('--expected-version goes with a KEY, not --prefix');
+        const api = await session.api();
+        const dryRun = opts.dryRun ?? false;
+        const { deleted } =
+          opts.prefix !== undefined
+            ? await api['metadata.deletePrefix']({ namespace, prefix: opts.prefix, dryRun })
+            : await api['metadata.delete']({ namespace, key: key!, expectedVersion: opts.expectedVersion });
+        if (opts.json) return printJson({ deleted, dryRun });
+        await println(`${dryRun ? 'would delete' : 'deleted'} ${deleted} key(s)`);
+      },
+    );
 
   meta
     .command('export')

@@ -74,7 +74,8 @@ export class TableWriter {
   }
 
   async push(rows: readonly (readonly string[])[]): Promise<void> {
-    for (const row of rows) row.forEach((cell, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, cell.length)));
+    for (const row of rows)
+      row.forEach((cell, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, cell.length)));
     const lines: string[] = [];
     if (!this.headerDone) {
       lines.push(this.format(this.header));
@@ -96,7 +97,10 @@ export class TableWriter {
 }
 
 /** A whole table at once, for short lists (namespaces, metadata namespaces). */
-export async function printTable(header: readonly string[], rows: readonly (readonly string[])[]): Promise<void> {
+export async function printTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): Promise<void> {
   const table = new TableWriter(header);
   await table.push(rows);
   await table.end();
@@ -168,7 +172,8 @@ export function relativeTime(iso: string, now = Date.now()): string {
 export function treeLines(node: TreeNode, depth = 0): string[] {
   const d = node.descriptor;
   const notes: string[] = [];
-  if (d.platform) notes.push([d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/'));
+  if (d.platform)
+    notes.push([d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join('/'));
   if (!node.present) notes.push('not stored');
   if (node.truncated) notes.push(node.truncated === 'cycle' ? 'cycle: stops here' : 'too deep: stops here');
   const line = `${'  '.repeat(depth)}${node.role} ${d.digest} ${d.mediaType} ${humanSize(d.size)}${notes.length ? ` (${notes.join(', ')})` : ''}`;

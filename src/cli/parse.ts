@@ -48,7 +48,8 @@ export function labelEdits(args: string[]): { set: Labels; remove: string[] } {
   const remove: string[] = [];
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new UsageError(`expected KEY=VALUE or KEY= (to remove KEY), got ${JSON.stringify(arg)}`);
+    if (eq <= 0)
+      throw new UsageError(`expected KEY=VALUE or KEY= (to remove KEY), got ${JSON.stringify(arg)}`);
     const [k, v] = [arg.slice(0, eq), arg.slice(eq + 1)];
     if (v === '') remove.push(k);
     else set[k] = v;
@@ -74,7 +75,8 @@ export function imageFilter(values: string[]): ImageFilter | undefined {
         break;
       case 'label':
       case 'labels':
-        if (rest.indexOf('=') <= 0) throw new UsageError(`--filter label= needs KEY=VALUE, got ${JSON.stringify(value)}`);
+        if (rest.indexOf('=') <= 0)
+          throw new UsageError(`--filter label= needs KEY=VALUE, got ${JSON.stringify(value)}`);
         filter.labels = [...(filter.labels ?? []), rest];
         break;
       case 'media-type':
@@ -82,7 +84,8 @@ export function imageFilter(values: string[]): ImageFilter | undefined {
         once('mediaType', key, rest);
         break;
       case 'dangling':
-        if (rest !== 'true' && rest !== 'false') throw new UsageError(`--filter dangling= takes true or false, got ${JSON.stringify(rest)}`);
+        if (rest !== 'true' && rest !== 'false')
+          throw new UsageError(`--filter dangling= takes true or false, got ${JSON.stringify(rest)}`);
         once('dangling', key, rest === 'true');
         break;
       default:
@@ -94,6 +97,9 @@ export function imageFilter(values: string[]): ImageFilter | undefined {
 
 function splitFilter(value: string): [string, string] {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new UsageError(`--filter takes KEY=VALUE (name=, label=K=V, media-type=, dangling=, or a label K=V), got ${JSON.stringify(value)}`);
+  if (eq <= 0)
+    throw new UsageError(
+      `--filter takes KEY=VALUE (name=, label=K=V, media-type=, dangling=, or a label K=V), got ${JSON.stringify(value)}`,
+    );
   return [value.slice(0, eq), value.slice(eq + 1)];
 }

@@ -10,7 +10,9 @@ import { positiveInteger } from './parse';
 export function registerPending(program: Command): void {
   program
     .command('import')
-    .description('import images and metadata from a source (OCI layout, archive, containerd meta.db, Docker data root) (not yet available)')
+    .description(
+      'import images and metadata from a source (OCI layout, archive, containerd meta.db, Docker data root) (not yet available)',
+    )
     .argument('<source>', 'path of the source; its kind is detected')
     .option('-n, --namespace <ns>', 'namespace to import into', defaultNamespace)
     .option('--json', 'print one JSON document on stdout')

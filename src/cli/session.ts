@@ -1,6 +1,6 @@
-import { createService } from '../main/service';
+import { resolve } from 'node:path';
 import { defaultStorePath } from '../main/store/location';
-import { Store } from '../main/store/store';
+import type { Store } from '../main/store/store';
 import type { Api } from '../shared/operations';
 import type { Page } from '../shared/types';
 
@@ -15,13 +15,21 @@ export class Session {
   /** `storeOption` reads the global --store once commander has parsed it. */
   constructor(private readonly storeOption: () => string | undefined) {}
 
-  /** --store DIR, else $IMGMETA_STORE, else the directory the desktop app opens. */
+  /** --store DIR, else $IMGMETA_STORE, else the directory the desktop app opens; absolute, for messages and `info`. */
   storePath(): string {
-    return this.storeOption() || defaultStorePath();
+    return resolve(this.storeOption() || defaultStorePath());
   }
 
-  api(): Api {
+  /**
+   * The service over the opened store. The store, the service and what they load (lmdb, zod) are imported here, on
+   * first use, so that --help, usage errors and commands that need no store start in half the time.
+   */
+  async api(): Promise<Api> {
     if (!this.service) {
+      const [{ Store }, { createService }] = await Promise.all([
+        import('../main/store/store'),
+        import('../main/service'),
+      ]);
       this.store = Store.open(this.storePath());
       this.service = createService(this.store);
     }

@@ -14,9 +14,12 @@ export function registerStore(program: Command, session: Session): void {
     .description('image namespaces with their image and trash counts')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const list = await session.api()['images.namespaces']({});
+      const list = await (await session.api())['images.namespaces']({});
       if (opts.json) return printJson(list);
-      await printTable(['NAMESPACE', 'IMAGES', 'TRASH'], list.map((n) => [n.namespace, String(n.images), String(n.trash)]));
+      await printTable(
+        ['NAMESPACE', 'IMAGES', 'TRASH'],
+        list.map((n) => [n.namespace, String(n.images), String(n.trash)]),
+      );
     });
 
   program
@@ -25,21 +28,25 @@ export function registerStore(program: Command, session: Session): void {
     .option('--dry-run', 'report what would be removed; change nothing')
     .addOption(jsonOption())
     .action(async (opts: { dryRun?: boolean; json?: boolean }) => {
-      const api = session.api();
+      const api = await session.api();
       const result = opts.dryRun ? await api['gc.preview']({}) : await api['gc.run']({});
       if (opts.json) return printJson(result);
       const lines = opts.dryRun ? result.digests.map((d) => `would remove: ${d}`) : [];
-      lines.push(`${opts.dryRun ? 'would remove ' : ''}${result.digests.length} blobs, ${humanSize(result.bytes)} ${opts.dryRun ? 'to free' : 'freed'}`);
+      lines.push(
+        `${opts.dryRun ? 'would remove ' : ''}${result.digests.length} blobs, ${humanSize(result.bytes)} ${opts.dryRun ? 'to free' : 'freed'}`,
+      );
       await println(lines.join('\n'));
     });
 
   program
     .command('check')
-    .description('verify the store: indexes, counts and content digests; exit 1 if anything is wrong (incomplete images only warn)')
+    .description(
+      'verify the store: indexes, counts and content digests; exit 1 if anything is wrong (incomplete images only warn)',
+    )
     .option('--deep', "also re-derive every manifest's children from its bytes")
     .addOption(jsonOption())
     .action(async (opts: { deep?: boolean; json?: boolean }) => {
-      const report = await session.api()['store.check']({ deep: opts.deep ?? false });
+      const report = await (await session.api())['store.check']({ deep: opts.deep ?? false });
       if (opts.json) await printJson(report);
       else {
         const lines = [`checked ${report.checkedImages} image(s), ${report.checkedContent} blob(s)`];
@@ -47,11 +54,19 @@ export function registerStore(program: Command, session: Session): void {
           lines.push(`incomplete: ${image.namespace} ${image.name}: not stored: ${image.missing.join(', ')}`);
         }
         for (const problem of report.errors) lines.push(`error: ${problem.kind}: ${problem.message}`);
-        lines.push(report.ok ? `ok${report.incomplete.length > 0 ? ` (${report.incomplete.length} incomplete image(s))` : ''}` : `${report.errors.length} problem(s) found`);
+        lines.push(
+          report.ok
+            ? `ok${report.incomplete.length > 0 ? ` (${report.incomplete.length} incomplete image(s))` : ''}`
+            : `${report.errors.length} problem(s) found`,
+        );
         await println(lines.join('\n'));
       }
       // A broken invariant of the store itself: gRPC's INTERNAL, the closest of our codes.
-      if (!report.ok) throw new ImgmetaError('internal', `store check found ${report.errors.length} problem(s) in ${session.storePath()}`);
+      if (!report.ok)
+        throw new ImgmetaError(
+          'internal',
+          `store check found ${report.errors.length} problem(s) in ${session.storePath()}`,
+        );
     });
 
   program
@@ -59,7 +74,7 @@ export function registerStore(program: Command, session: Session): void {
     .description('store path, schema, counts, bytes on disk and the change counter')
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
-      const info = await session.api()['store.info']({});
+      const info = await (await session.api())['store.info']({});
       if (opts.json) return printJson(info);
       await println(
         keyValueLines([

@@ -1,5 +1,13 @@
 import { Option, type Command } from 'commander';
-import { JsonArrayWriter, TableWriter, humanSize, printJson, println, relativeTime, shortDigest } from './output';
+import {
+  JsonArrayWriter,
+  TableWriter,
+  humanSize,
+  printJson,
+  println,
+  relativeTime,
+  shortDigest,
+} from './output';
 import { allPages, type Session } from './session';
 
 const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
@@ -16,8 +24,10 @@ export function registerTrash(program: Command, session: Session): void {
     .option('-q, --quiet', 'print trash entry ids only')
     .addOption(jsonOption())
     .action(async (opts: { namespace?: string; quiet?: boolean; json?: boolean }) => {
-      const api = session.api();
-      const pages = allPages((cursor, limit) => api['trash.list']({ namespace: opts.namespace, cursor, limit }));
+      const api = await session.api();
+      const pages = allPages((cursor, limit) =>
+        api['trash.list']({ namespace: opts.namespace, cursor, limit }),
+      );
       if (opts.json) {
         const out = new JsonArrayWriter();
         for await (const items of pages) await out.push(items);
@@ -31,7 +41,14 @@ export function registerTrash(program: Command, session: Session): void {
       const now = Date.now();
       for await (const items of pages) {
         await table.push(
-          items.map((e) => [e.id, e.image.namespace, e.image.name, shortDigest(e.image.target.digest), humanSize(e.image.totalSize), relativeTime(e.deletedAt, now)]),
+          items.map((e) => [
+            e.id,
+            e.image.namespace,
+            e.image.name,
+            shortDigest(e.image.target.digest),
+            humanSize(e.image.totalSize),
+            relativeTime(e.deletedAt, now),
+          ]),
         );
       }
       await table.end();
@@ -39,14 +56,20 @@ export function registerTrash(program: Command, session: Session): void {
 
   trash
     .command('purge')
-    .description('remove trash entries for good (every entry when no ID is given); their content goes at the next gc')
+    .description(
+      'remove trash entries for good (every entry when no ID is given); their content goes at the next gc',
+    )
     .argument('[ids...]', 'trash entry ids (see trash ls)')
     .option('--dry-run', 'report what would be purged; change nothing')
     .addOption(jsonOption())
     .action(async (ids: string[], opts: { dryRun?: boolean; json?: boolean }) => {
       const dryRun = opts.dryRun ?? false;
-      const result = await session.api()['trash.purge']({ ids: ids.length > 0 ? ids : undefined, dryRun });
+      const result = await (
+        await session.api()
+      )['trash.purge']({ ids: ids.length > 0 ? ids : undefined, dryRun });
       if (opts.json) return printJson({ ...result, dryRun });
-      await println(`${dryRun ? 'would purge' : 'purged'} ${result.purged} trash entr${result.purged === 1 ? 'y' : 'ies'}; ${humanSize(result.reclaimedBytes)} reclaimable by gc`);
+      await println(
+        `${dryRun ? 'would purge' : 'purged'} ${result.purged} trash entr${result.purged === 1 ? 'y' : 'ies'}; ${humanSize(result.reclaimedBytes)} reclaimable by gc`,
+      );
     });
 }

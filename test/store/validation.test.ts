@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main/service';
 import { ImgmetaError } from '../../src/shared/errors';
+import { isDanglingFast } from '../../src/main/store/catalog';
+import { isDanglingName } from '../../src/shared/reference';
 import { limits } from '../../src/shared/schemas';
 import { fakeDigest, oci, tempStore } from '../helpers/store';
 
@@ -621,5 +623,16 @@ describe('label maps: printable keys without =, bounded sizes', () => {
       { numRuns },
     );
     expect((await service['images.list']({})).total).toBe(0);
+  });
+});
+
+describe('dangling names', () => {
+  it("the catalog's fast check agrees with the reference grammar on every valid name", () => {
+    fc.assert(
+      fc.property(validName, (name) => {
+        expect(isDanglingFast(name)).toBe(isDanglingName(name));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -71,8 +71,8 @@ export interface Databases {
 
 /** How many change-log entries stay readable; a reader further behind rebuilds from the indexes. */
 export const changeLogLength = 10_000;
-/** A transaction touching more images than this logs one 'reset' instead of every name. */
-export const changeLogResetThreshold = 200;
+/** A transaction touching more images than this logs one 'reset' (readers rebuild) instead of every name. */
+export const changeLogResetThreshold = 20_000;
 
 export class WriteContext {
   readonly now = Date.now();

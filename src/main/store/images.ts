@@ -1,9 +1,10 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/errors';
-import { isDanglingName } from '../../shared/reference';
 import { labelsSchema } from '../../shared/schemas';
 import { describeZodError } from '../../shared/validate';
 import type { Descriptor, ImageFilter, ImageRecord, ImageRef, Labels, Page, SortField, SortOrder } from '../../shared/types';
+import type { Database } from 'lmdb';
 import type { StoreEnv, StoredImage, WriteContext } from './env';
+import type { SparsePositions } from './positions';
 import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
 import { toImageRecord } from './records';
 
@@ -203,45 +204,47 @@ function indexPlan(q: ListQuery): { db: 'images' | 'index'; prefix: Key[]; refOf
   }
 }
 
-/** Beyond this depth an offset skip over the index costs more than the catalog's direct position lookup. */
-const maxIndexSkip = 5_000;
-
 /**
- * A page through an index range: a cursor continues from the last key with one seek, whatever the depth, and small
- * offsets skip inside the range. Returns undefined when the catalog must answer instead.
+ * A page through an index range: a cursor continues from the last key with one seek, and an offset jumps through the
+ * sparse position index: a seek plus a native skip of fewer than 512 keys, at any depth and in either direction.
+ * Returns undefined when the query has filters only the catalog can answer.
  */
-export function listByIndex(env: StoreEnv, q: ListQuery): Page<ImageRecord> | undefined {
+export function listByIndex(env: StoreEnv, positions: SparsePositions, q: ListQuery): Page<ImageRecord> | undefined {
   const plan = indexPlan(q);
   if (!plan) return undefined;
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-  if (q.cursor !== undefined && !cursor) throw invalidArgument('cursor is not one this store issued');
-  if (cursor && (cursor.p !== 'i' || cursor.k === undefined)) return undefined;
-  if (!cursor && (q.offset ?? 0) > maxIndexSkip) return undefined;
+  if (q.cursor !== undefined && (!cursor || cursor.p !== 'i' || cursor.k === undefined)) {
+    throw invalidArgument('cursor is not one this store issued for this query');
+  }
 
   const range = childrenOf(plan.prefix);
   const reverse = q.order === 'desc';
   const db = plan.db === 'images' ? env.dbs.images : env.dbs.index;
-  let start = reverse ? range.end : range.start;
   const end = reverse ? range.start : range.end;
-  let skip = q.offset ?? 0;
-  let offset = skip;
+  let start: Buffer;
+  let skip: number;
+  let offset: number;
   let after: Buffer | undefined;
   if (cursor) {
+    // Starts at its own key, the last item of the previous page, which is skipped below.
     after = Buffer.from(cursor.k!, 'hex');
     start = after;
     skip = 0;
     offset = cursor.o;
+  } else {
+    offset = q.offset ?? 0;
+    ({ start, skip } = positions.locate({ db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse }, env.changeSeq(), offset));
   }
   const total = env.count(plan.countKey);
   const items: ImageRecord[] = [];
   let lastKey: Key[] | undefined;
   let more = false;
   for (const key of db.getKeys({ start, end, reverse, offset: skip, snapshot: true })) {
-    // A cursor starts at its own key, which was the last item of the previous page.
-    if (after && items.length === 0 && lastKey === undefined && encodeKey(key as Key).equals(after)) {
+    if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) {
       after = undefined;
       continue;
     }
+    after = undefined;
     if (items.length === q.limit) {
       more = true;
       break;
@@ -255,8 +258,6 @@ export function listByIndex(env: StoreEnv, q: ListQuery): Page<ImageRecord> | un
   const nextCursor = more && lastKey ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined;
   return { items, total, offset, nextCursor };
 }
-
-export const isDangling = isDanglingName;
 
 export function assertDeletable(pinned: ImageRef[], force: boolean): void {
   if (pinned.length > 0 && !force) {

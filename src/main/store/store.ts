@@ -3,6 +3,7 @@ import { Catalog } from './catalog';
 import { contentCount } from './gc';
 import { StoreEnv, schemaVersion, type StoreEnvOptions, type WriteContext } from './env';
 import { listByIndex, type ListQuery } from './images';
+import { SparsePositions } from './positions';
 import { metadataKeyCount, namespaces as metadataNamespaces } from './metadata';
 import { deleteImages, type DeleteRequest } from './trash';
 
@@ -13,6 +14,7 @@ import { deleteImages, type DeleteRequest } from './trash';
  */
 export class Store {
   readonly catalog: Catalog;
+  private readonly positions = new SparsePositions();
 
   private constructor(readonly env: StoreEnv) {
     this.catalog = new Catalog(env);
@@ -35,7 +37,7 @@ export class Store {
   }
 
   listImages(q: ListQuery) {
-    return listByIndex(this.env, q) ?? this.catalog.list(q);
+    return listByIndex(this.env, this.positions, q) ?? this.catalog.list(q);
   }
 
   /** Deletion by names or by a filter; the filter is resolved in the same transaction that deletes. */
