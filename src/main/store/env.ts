@@ -82,7 +82,8 @@ export class WriteContext {
   constructor(readonly seq: number) {}
 
   addCount(key: Key, delta: number): void {
-    const id = JSON.stringify(key);
+    // Count keys are arrays of strings; NUL never occurs in them (keys refuse it), so it joins them unambiguously.
+    const id = Array.isArray(key) ? key.join('\u0000') : String(key);
     const entry = this.countDeltas.get(id);
     if (entry) entry.delta += delta;
     else this.countDeltas.set(id, { key, delta });

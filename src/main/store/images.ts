@@ -96,7 +96,8 @@ export interface NewImage extends ImageRef {
   labels: Labels;
 }
 
-export function createImage(env: StoreEnv, ctx: WriteContext, image: NewImage, times?: { createdAt: number; updatedAt: number }): ImageRecord {
+/** Writes a new record; the caller gets the stored shape (importers and bulk loads do not need an API record). */
+export function insertImage(env: StoreEnv, ctx: WriteContext, image: NewImage, times?: { createdAt: number; updatedAt: number }): StoredImage {
   if (env.dbs.images.get([image.namespace, image.name])) {
     throw alreadyExists(`image ${image.name} already exists in namespace ${image.namespace}`);
   }
@@ -108,8 +109,11 @@ export function createImage(env: StoreEnv, ctx: WriteContext, image: NewImage, t
     z: treeSize(env, image.target),
   };
   putImage(env, ctx, image.namespace, image.name, s);
-  return toImageRecord(image.namespace, image.name, s);
+  return s;
 }
+
+export const createImage = (env: StoreEnv, ctx: WriteContext, image: NewImage, times?: { createdAt: number; updatedAt: number }): ImageRecord =>
+  toImageRecord(image.namespace, image.name, insertImage(env, ctx, image, times));
 
 export function updateImage(
   env: StoreEnv,
