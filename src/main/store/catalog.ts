@@ -35,15 +35,14 @@ export class Catalog {
 
   constructor(private readonly env: StoreEnv) {}
 
-  /** Brings the rows up to the store's current change sequence. */
+  /** Brings the rows up to the store's last image change. */
   sync(): void {
-    const current = this.env.changeSeq();
+    const current = this.env.imagesSeq();
     if (current === this.seq) return;
     const changed = this.seq < 0 ? undefined : this.changesSince(this.seq, current);
     if (changed === undefined) this.rebuild();
-    else if (changed.length > 0) this.apply(changed);
-    // Metadata writes move the counter but leave every image, and so every memoized result, as it was.
-    if (changed === undefined || changed.length > 0) this.results.clear();
+    else this.apply(changed);
+    this.results.clear();
     this.seq = current;
   }
 
@@ -51,7 +50,7 @@ export class Catalog {
     // The log keeps the last changeLogLength sequences; further behind, entries may be gone: rebuild.
     if (to - from >= changeLogLength) return undefined;
     const refs: [string, string][] = [];
-    // Transactions that touched no image (metadata writes) log nothing, so walk the range, not each seq.
+    // Transactions that touched no image (metadata writes) log nothing and leave imagesSeq alone.
     for (const { value } of this.env.dbs.changes.getRange({ start: from + 1, end: to + 1 })) {
       if (value === 'reset') return undefined;
       refs.push(...value);

@@ -54,7 +54,7 @@ export interface StoredTrash {
  * - metadata: [namespace, key] -> StoredMetadata
  * - trash:    [seq, namespace, name] -> StoredTrash
  * - changes:  seq -> the image refs a transaction touched (or 'reset'), so readers catch up without rescanning
- * - meta:     'schema' | 'seq' | 'createdAt'
+ * - meta:     'schema' | 'seq' (the change counter) | 'imagesSeq' (its value at the last image change) | 'createdAt'
  */
 export interface Databases {
   meta: Database<unknown, string>;
@@ -105,7 +105,10 @@ export class WriteContext {
       else dbs.counts.put(key, next);
     }
     dbs.meta.put('seq', this.seq);
-    if (this.changed === 'reset' || this.changed.length > 0) dbs.changes.put(this.seq, this.changed);
+    if (this.changed === 'reset' || this.changed.length > 0) {
+      dbs.changes.put(this.seq, this.changed);
+      dbs.meta.put('imagesSeq', this.seq);
+    }
     if (this.seq > changeLogLength) dbs.changes.remove(this.seq - changeLogLength);
   }
 }
@@ -200,6 +203,11 @@ export class StoreEnv {
       ctx.finish(this.dbs);
       return result;
     });
+  }
+
+  /** The change counter's value at the last write that touched an image: what image listings depend on. */
+  imagesSeq(): number {
+    return (this.dbs.meta.get('imagesSeq') as number | undefined) ?? 0;
   }
 
   count(key: Key): number {

@@ -237,7 +237,7 @@ export function listByIndex(env: StoreEnv, positions: SparsePositions, q: ListQu
     offset = cursor.o;
   } else {
     offset = q.offset ?? 0;
-    ({ start, skip } = positions.locate({ db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse }, env.changeSeq(), offset));
+    ({ start, skip } = positions.locate({ db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse }, env.imagesSeq(), offset));
   }
   const total = env.count(plan.countKey);
   const items: ImageRecord[] = [];
