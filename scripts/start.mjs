@@ -26,7 +26,7 @@ function findElectronBinary() {
 const electron = findElectronBinary();
 if (!electron) {
   console.error(
-    'imgmeta: the Electron binary is not installed on this machine (node_modules/electron/dist is missing); `npm run serve` shows the same UI in a browser.',
+    'imgmeta: the Electron binary is not installed on this machine (node_modules/electron/dist is missing); the command line works without it: `npm run build && npm run imgmeta -- --help` (the browser UI, `npm run serve`, arrives with the next release).',
   );
   process.exit(1);
 }

@@ -1,13 +1,11 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Labels } from '../shared/types';
 import { UsageError } from './errors';
-import { defaultNamespace } from './images';
 import { readInput } from './input';
 import { humanSize, keyValueLines, labelList, printJson, println, treeLines, write } from './output';
 import { collectLabel } from './parse';
+import { defaultNamespace, jsonOption } from './options';
 import type { Session } from './session';
-
-const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** `content ...`: the manifests, indexes and configs the store keeps, by digest. */
 export function registerContent(program: Command, session: Session): void {
@@ -19,14 +17,14 @@ export function registerContent(program: Command, session: Session): void {
     .argument('<file>', "file to read, or '-' for stdin")
     .requiredOption('--media-type <type>', 'media type of the blob')
     .option('--digest <digest>', 'expected digest: refuse the bytes if they hash to something else')
-    .option('--label <K=V>', 'label; repeatable', collectLabel, {} as Labels)
+    .option('--label <K=V>', 'label; repeatable', collectLabel)
     .addOption(jsonOption())
     .action(
-      async (file: string, opts: { mediaType: string; digest?: string; label: Labels; json?: boolean }) => {
+      async (file: string, opts: { mediaType: string; digest?: string; label?: Labels; json?: boolean }) => {
         const bytes = await readInput(file);
         const info = await (
           await session.api()
-        )['content.put']({ bytes, mediaType: opts.mediaType, digest: opts.digest, labels: opts.label });
+        )['content.put']({ bytes, mediaType: opts.mediaType, digest: opts.digest, labels: opts.label ?? {} });
         await (opts.json ? printJson(info) : println(info.digest));
       },
     );

@@ -15,14 +15,8 @@ import {
   treeLines,
 } from './output';
 import { collect, collectLabel, imageFilter, integer, labelEdits, positiveInteger } from './parse';
+import { jsonOption, namespaceOption } from './options';
 import { allPages, type Session } from './session';
-
-/** Where a command that names images acts when -n is not given (containerd's default namespace). */
-export const defaultNamespace = 'default';
-
-const namespaceOption = () =>
-  new Option('-n, --namespace <ns>', 'namespace of the image(s)').default(defaultNamespace);
-const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** `images ...`: containerd's image store, the way `ctr images` and `docker image` handle it. */
 export function registerImages(program: Command, session: Session): void {
@@ -41,7 +35,6 @@ export function registerImages(program: Command, session: Session): void {
       '--filter <K=V>',
       'name=SUBSTR, label=K=V, media-type=T, dangling=true|false, or a label K=V; repeatable, all must match',
       collect,
-      [],
     )
     .addOption(new Option('--sort <field>', 'order by').choices(['name', 'created', 'size']).default('name'))
     .option('--desc', 'descending order')
@@ -52,7 +45,7 @@ export function registerImages(program: Command, session: Session): void {
       async (opts: {
         namespace?: string;
         allNamespaces?: boolean;
-        filter: string[];
+        filter?: string[];
         sort: 'name' | 'created' | 'size';
         desc?: boolean;
         limit?: number;
@@ -61,7 +54,7 @@ export function registerImages(program: Command, session: Session): void {
       }) => {
         if (opts.namespace !== undefined && opts.allNamespaces)
           throw new UsageError('-n and --all-namespaces exclude each other');
-        const filter = imageFilter(opts.filter);
+        const filter = imageFilter(opts.filter ?? []);
         const api = await session.api();
         const pages = allPages(
           (cursor, limit) =>
@@ -112,7 +105,7 @@ export function registerImages(program: Command, session: Session): void {
       'target media type, e.g. application/vnd.oci.image.manifest.v1+json',
     )
     .requiredOption('--size <bytes>', 'target size in bytes', integer)
-    .option('--label <K=V>', 'label; repeatable', collectLabel, {} as Labels)
+    .option('--label <K=V>', 'label; repeatable', collectLabel)
     .addOption(namespaceOption())
     .addOption(jsonOption())
     .action(
@@ -122,7 +115,7 @@ export function registerImages(program: Command, session: Session): void {
           digest: string;
           mediaType: string;
           size: number;
-          label: Labels;
+          label?: Labels;
           namespace: string;
           json?: boolean;
         },
@@ -133,7 +126,7 @@ export function registerImages(program: Command, session: Session): void {
           namespace: opts.namespace,
           name,
           target: { mediaType: opts.mediaType, digest: opts.digest, size: opts.size },
-          labels: opts.label,
+          labels: opts.label ?? {},
         });
         await (opts.json ? printJson(record) : println(record.name));
       },

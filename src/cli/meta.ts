@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { notYetAvailable, UsageError } from './errors';
 import { readInput, readStdin } from './input';
 import {
@@ -12,9 +12,8 @@ import {
   write,
 } from './output';
 import { nonNegativeInteger } from './parse';
+import { jsonOption } from './options';
 import { allPages, type Session } from './session';
-
-const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** `meta ...`: Docker's distribution metadata store, namespace/key -> bytes. */
 export function registerMeta(program: Command, session: Session): void {
@@ -38,13 +37,13 @@ export function registerMeta(program: Command, session: Session): void {
     .alias('list')
     .description('keys of a namespace in key order (all pages)')
     .argument('<namespace>', 'metadata namespace')
-    .option('--prefix <p>', 'only keys starting with P', '')
+    .option('--prefix <p>', 'only keys starting with P')
     .option('-q, --quiet', 'print keys only')
     .addOption(jsonOption())
-    .action(async (namespace: string, opts: { prefix: string; quiet?: boolean; json?: boolean }) => {
+    .action(async (namespace: string, opts: { prefix?: string; quiet?: boolean; json?: boolean }) => {
       const api = await session.api();
       const pages = allPages((cursor, limit) =>
-        api['metadata.list']({ namespace, prefix: opts.prefix, cursor, limit }),
+        api['metadata.list']({ namespace, prefix: opts.prefix ?? '', cursor, limit }),
       );
       if (opts.json) {
         const out = new JsonArrayWriter();

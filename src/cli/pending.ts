@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { notYetAvailable } from './errors';
-import { defaultNamespace } from './images';
+import { jsonOption, namespaceOption } from './options';
 import { positiveInteger } from './parse';
 
 /**
@@ -14,8 +14,8 @@ export function registerPending(program: Command): void {
       'import images and metadata from a source (OCI layout, archive, containerd meta.db, Docker data root) (not yet available)',
     )
     .argument('<source>', 'path of the source; its kind is detected')
-    .option('-n, --namespace <ns>', 'namespace to import into', defaultNamespace)
-    .option('--json', 'print one JSON document on stdout')
+    .addOption(namespaceOption('namespace to import into'))
+    .addOption(jsonOption())
     .action(() => {
       throw notYetAvailable('import');
     });
@@ -25,7 +25,7 @@ export function registerPending(program: Command): void {
     .description('write images as an OCI image layout (not yet available)')
     .argument('<names...>', 'image names')
     .requiredOption('--to <dir>', 'destination directory')
-    .option('-n, --namespace <ns>', 'namespace of the images', defaultNamespace)
+    .addOption(namespaceOption('namespace of the images'))
     .action(() => {
       throw notYetAvailable('export');
     });

@@ -1,9 +1,8 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ImgmetaError } from '../shared/errors';
 import { humanSize, keyValueLines, printJson, printTable, println } from './output';
+import { jsonOption } from './options';
 import type { Session } from './session';
-
-const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** Whole-store commands: namespaces, gc, check, info. */
 export function registerStore(program: Command, session: Session): void {

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import {
   JsonArrayWriter,
   TableWriter,
@@ -8,9 +8,8 @@ import {
   relativeTime,
   shortDigest,
 } from './output';
+import { jsonOption } from './options';
 import { allPages, type Session } from './session';
-
-const jsonOption = () => new Option('--json', 'print one JSON document on stdout');
 
 /** `trash ...`: deleted images, restorable with `images restore` until purged. */
 export function registerTrash(program: Command, session: Session): void {
