@@ -37,7 +37,7 @@ function handlers(store: Store): Handlers {
     'content.put': (input) => store.write((ctx) => putContent(env, ctx, input)),
     'content.tree': (input) => contentTree(env, 'digest' in input ? descriptorOf(store, input.digest) : getStored(env, input).t),
     'metadata.namespaces': () => metadataNamespaces(env),
-    'metadata.list': (q) => listKeys(env, q),
+    'metadata.list': (q) => listKeys(env, store.positions, q),
     'metadata.get': ({ namespace, key }) => getValue(env, namespace, key),
     'metadata.set': (input) => store.write((ctx) => setValue(env, ctx, input)),
     'metadata.delete': async (input) => ({ deleted: await store.write((ctx) => deleteValue(env, ctx, input)) }),

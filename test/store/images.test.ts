@@ -752,3 +752,43 @@ describe('record times', () => {
     expect(new Set(times).size).toBe(3);
   });
 });
+
+describe('deep jumps stay exact while the store changes', () => {
+  it('positions after a create, a delete and a label change, in every order and for a label page', async () => {
+    const { store, service } = tempStore();
+    const base = Date.UTC(2024, 0, 1);
+    seedImages(
+      store,
+      Array.from({ length: 2000 }, (_, i) => ({
+        ...imageInput(['a', 'b'][i % 2]!, `example.com/app${String((i * 7919) % 2000).padStart(4, '0')}:v1`, i + 1, {
+          size: 5000 + ((i * 31) % 997),
+          labels: i % 3 === 0 ? { tier: 'gold' } : {},
+        }),
+        createdAt: base + ((i * 104729) % 1_000_000),
+      })),
+    );
+    const queries: Parameters<Service['images.list']>[0][] = [
+      { sort: 'name', order: 'asc' },
+      { sort: 'created', order: 'desc' },
+      { sort: 'size', order: 'asc', namespace: 'a' },
+      { sort: 'name', order: 'desc', filter: { labels: ['tier=gold'] } },
+    ];
+    const check = async () => {
+      for (const query of queries) {
+        const every = (await listAll(service, query, 500)).items.map((i) => `${i.namespace}/${i.name}`);
+        for (const offset of [0, 511, 512, 700, 1024, every.length - 2]) {
+          if (offset < 0 || offset >= every.length) continue;
+          const page = await service['images.list']({ ...query, offset, limit: 2 });
+          expect(page.items.map((i) => `${i.namespace}/${i.name}`)).toEqual(every.slice(offset, offset + 2));
+        }
+      }
+    };
+    await check();
+    await service['images.create']({ ...imageInput('a', 'example.com/aaa:first', 9001, { size: 1, labels: { tier: 'gold' } }) });
+    await check();
+    await service['images.delete']({ images: [{ namespace: 'a', name: 'example.com/aaa:first' }, { namespace: 'b', name: 'example.com/app0001:v1' }], purge: true });
+    await check();
+    await service['images.labels']({ namespace: 'a', name: 'example.com/app0000:v1', set: { tier: 'gold' } });
+    await check();
+  });
+});

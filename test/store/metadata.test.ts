@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main/service';
 import { limits } from '../../src/shared/schemas';
 import type { MetadataKeyInfo } from '../../src/shared/types';
+import { setValue } from '../../src/main/store/metadata';
 import { tempStore } from '../helpers/store';
 
 const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -382,5 +383,29 @@ describe('listing keys', () => {
     await service['metadata.delete']({ namespace: 'ns', key: all[0]! });
     const second = await service['metadata.list']({ namespace: 'ns', limit: 10, cursor: first.nextCursor! });
     expect(second.items.map((i) => i.key)).toEqual(all.slice(10, 20));
+  });
+});
+
+describe('jumping deep into a large namespace', () => {
+  it('offsets past the position samples land exactly, before and after writes, with and without a prefix', async () => {
+    const { store, service } = tempStore();
+    const hex = (n: number) => n.toString(16).padStart(64, '0');
+    const all = Array.from({ length: 3000 }, (_, i) => `sha256/${hex(i * 7919)}`).sort(byKey);
+    store.write((ctx) => {
+      for (const key of all) setValue(store.env, ctx, { namespace: 'v2metadata-by-diffid', key, value: bytes(key) });
+    });
+    const check = async (keys: string[], prefix: string) => {
+      for (const offset of [0, 511, 512, 513, 1024, 1500, keys.length - 1]) {
+        const page = await service['metadata.list']({ namespace: 'v2metadata-by-diffid', prefix, offset, limit: 3 });
+        expect(page.items.map((i) => i.key)).toEqual(keys.slice(offset, offset + 3));
+        expect(page.total).toBe(keys.length);
+      }
+    };
+    await check(all, '');
+    // A write moves every position after it; the samples must not answer from before it.
+    await service['metadata.set']({ namespace: 'v2metadata-by-diffid', key: 'sha256/0', value: bytes('first') });
+    await check(['sha256/0', ...all], '');
+    await service['metadata.set']({ namespace: 'v2metadata-by-diffid', key: 'other/key', value: bytes('not under the prefix') });
+    await check(['sha256/0', ...all], 'sha256/');
   });
 });

@@ -14,7 +14,7 @@ import { deleteImages, type DeleteRequest } from './trash';
  */
 export class Store {
   readonly catalog: Catalog;
-  private readonly positions = new SparsePositions();
+  readonly positions = new SparsePositions();
 
   private constructor(readonly env: StoreEnv) {
     this.catalog = new Catalog(env);
