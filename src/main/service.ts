@@ -1,15 +1,30 @@
 import { invalidArgument } from '../shared/errors';
-import { operationNames, type Api, type OperationName, type OperationOutput, type ParsedInput } from '../shared/operations';
+import {
+  operationNames,
+  type Api,
+  type OperationName,
+  type OperationOutput,
+  type ParsedInput,
+} from '../shared/operations';
 import { parseInput } from '../shared/validate';
 import { checkStore } from './store/check';
 import { contentTree, getBlob, getInfo, putContent } from './store/content';
 import { collect, garbage } from './store/gc';
 import { createImage, editLabels, getImage, getStored, tagImage, updateImage } from './store/images';
-import { deletePrefix, deleteValue, getValue, listKeys, namespaces as metadataNamespaces, setValue } from './store/metadata';
+import {
+  deletePrefix,
+  deleteValue,
+  getValue,
+  listKeys,
+  namespaces as metadataNamespaces,
+  setValue,
+} from './store/metadata';
 import { listTrash, purgeTrash, restoreImages } from './store/trash';
 import type { Store } from './store/store';
 
-type Handlers = { [N in OperationName]: (input: ParsedInput<N>) => OperationOutput<N> | Promise<OperationOutput<N>> };
+type Handlers = {
+  [N in OperationName]: (input: ParsedInput<N>) => OperationOutput<N> | Promise<OperationOutput<N>>;
+};
 
 /** One function per declared operation, over the store; transport-free. Inputs arrive validated. */
 function handlers(store: Store): Handlers {
@@ -20,29 +35,39 @@ function handlers(store: Store): Handlers {
     'images.get': (ref) => getImage(env, ref),
     'images.create': (input) => store.write((ctx) => createImage(env, ctx, input)),
     'images.update': ({ namespace, name, target, labels }) => {
-      if (target === undefined && labels === undefined) throw invalidArgument('images.update: give a target, labels or both');
+      if (target === undefined && labels === undefined)
+        throw invalidArgument('images.update: give a target, labels or both');
       return store.write((ctx) => updateImage(env, ctx, { namespace, name }, { target, labels }));
     },
-    'images.labels': ({ namespace, name, set, remove }) => store.write((ctx) => editLabels(env, ctx, { namespace, name }, set, remove)),
-    'images.tag': ({ namespace, source, name }) => store.write((ctx) => tagImage(env, ctx, namespace, source, name)),
+    'images.labels': ({ namespace, name, set, remove }) =>
+      store.write((ctx) => editLabels(env, ctx, { namespace, name }, set, remove)),
+    'images.tag': ({ namespace, source, name }) =>
+      store.write((ctx) => tagImage(env, ctx, namespace, source, name)),
     'images.delete': ({ images, matching, dryRun, purge, force }) => {
-      if (images === undefined && matching === undefined) throw invalidArgument('images.delete: give images, matching or both');
+      if (images === undefined && matching === undefined)
+        throw invalidArgument('images.delete: give images, matching or both');
       return store.deleteImages({ images, matching, dryRun, purge, force });
     },
     'images.restore': (input) => store.write((ctx) => restoreImages(env, ctx, input)),
     'trash.list': (q) => listTrash(env, q),
-    'trash.purge': (input) => (input.dryRun ? purgeTrash(env, undefined, input) : store.write((ctx) => purgeTrash(env, ctx, input))),
+    'trash.purge': (input) =>
+      input.dryRun ? purgeTrash(env, undefined, input) : store.write((ctx) => purgeTrash(env, ctx, input)),
     'content.get': ({ digest }) => getBlob(env, digest),
     'content.info': ({ digest }) => getInfo(env, digest),
     'content.put': (input) => store.write((ctx) => putContent(env, ctx, input)),
-    'content.tree': (input) => contentTree(env, 'digest' in input ? descriptorOf(store, input.digest) : getStored(env, input).t),
+    'content.tree': (input) =>
+      contentTree(env, 'digest' in input ? descriptorOf(store, input.digest) : getStored(env, input).t),
     'metadata.namespaces': () => metadataNamespaces(env),
     'metadata.list': (q) => listKeys(env, store.positions, q),
     'metadata.get': ({ namespace, key }) => getValue(env, namespace, key),
     'metadata.set': (input) => store.write((ctx) => setValue(env, ctx, input)),
-    'metadata.delete': async (input) => ({ deleted: await store.write((ctx) => deleteValue(env, ctx, input)) }),
+    'metadata.delete': async (input) => ({
+      deleted: await store.write((ctx) => deleteValue(env, ctx, input)),
+    }),
     'metadata.deletePrefix': async (input) => ({
-      deleted: input.dryRun ? deletePrefix(env, undefined, input) : await store.write((ctx) => deletePrefix(env, ctx, input)),
+      deleted: input.dryRun
+        ? deletePrefix(env, undefined, input)
+        : await store.write((ctx) => deletePrefix(env, ctx, input)),
     }),
     'gc.preview': () => garbage(env),
     'gc.run': () => store.write((ctx) => collect(env, ctx)),

@@ -39,7 +39,12 @@ export const isErrorCode = (value: unknown): value is ErrorCode =>
 /** Anything thrown becomes an error body; unknown failures are `internal` so callers never see a raw stack. */
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof ImgmetaError) return err.toJSON();
-  if (err && typeof err === 'object' && isErrorCode((err as ErrorBody).code) && typeof (err as ErrorBody).message === 'string') {
+  if (
+    err &&
+    typeof err === 'object' &&
+    isErrorCode((err as ErrorBody).code) &&
+    typeof (err as ErrorBody).message === 'string'
+  ) {
     return { code: (err as ErrorBody).code, message: (err as ErrorBody).message };
   }
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };

@@ -47,7 +47,10 @@ interface Operation<Input extends z.ZodType, Output> {
   output?: Output;
 }
 
-const op = <Output>() => <Input extends z.ZodType>(def: Omit<Operation<Input, Output>, 'output'>): Operation<Input, Output> => def;
+const op =
+  <Output>() =>
+  <Input extends z.ZodType>(def: Omit<Operation<Input, Output>, 'output'>): Operation<Input, Output> =>
+    def;
 
 const imageFilterSchema = z.strictObject({
   name: z.string().max(255).optional(),
@@ -57,7 +60,10 @@ const imageFilterSchema = z.strictObject({
 });
 
 /** A namespace, or every namespace when absent. */
-const scopeSchema = z.strictObject({ namespace: namespaceSchema.optional(), filter: imageFilterSchema.optional() });
+const scopeSchema = z.strictObject({
+  namespace: namespaceSchema.optional(),
+  filter: imageFilterSchema.optional(),
+});
 
 const emptyInput = z.strictObject({});
 
@@ -121,7 +127,8 @@ export const operations = {
     input: z.strictObject({ namespace: namespaceSchema, source: imageNameSchema, name: imageNameSchema }),
   }),
   'images.delete': op<DeleteResult>()({
-    summary: 'Move images to the trash (or purge them); pinned images need force; dryRun reports what would go.',
+    summary:
+      'Move images to the trash (or purge them); pinned images need force; dryRun reports what would go.',
     writes: true,
     input: z.strictObject({
       images: z.array(imageRefSchema.strict()).max(1_000_000).optional(),
@@ -143,12 +150,20 @@ export const operations = {
   'trash.list': op<Page<TrashEntry>>()({
     summary: 'Deleted images, newest first.',
     writes: false,
-    input: z.strictObject({ namespace: namespaceSchema.optional(), cursor: cursorSchema.optional(), limit: limitSchema.default(100) }),
+    input: z.strictObject({
+      namespace: namespaceSchema.optional(),
+      cursor: cursorSchema.optional(),
+      limit: limitSchema.default(100),
+    }),
   }),
   'trash.purge': op<{ purged: number; reclaimedBytes: number }>()({
-    summary: 'Remove trash entries for good (all of them when no ids are given); content goes at the next GC.',
+    summary:
+      'Remove trash entries for good (all of them when no ids are given); content goes at the next GC.',
     writes: true,
-    input: z.strictObject({ ids: z.array(z.string().max(600)).max(1_000_000).optional(), dryRun: z.boolean().default(false) }),
+    input: z.strictObject({
+      ids: z.array(z.string().max(600)).max(1_000_000).optional(),
+      dryRun: z.boolean().default(false),
+    }),
   }),
   'content.get': op<ContentBlob>()({
     summary: 'A blob (manifest, index or config) with its info.',
@@ -197,7 +212,8 @@ export const operations = {
     input: z.strictObject({ namespace: namespaceSchema, key: metadataKeySchema }),
   }),
   'metadata.set': op<MetadataKeyInfo>()({
-    summary: 'Replace a whole value atomically; with expectedVersion a stale writer gets conflict (0 = must not exist).',
+    summary:
+      'Replace a whole value atomically; with expectedVersion a stale writer gets conflict (0 = must not exist).',
     writes: true,
     input: z.strictObject({
       namespace: namespaceSchema,
@@ -218,7 +234,11 @@ export const operations = {
   'metadata.deletePrefix': op<{ deleted: number }>()({
     summary: 'Delete every key under a prefix in one transaction; returns the count.',
     writes: true,
-    input: z.strictObject({ namespace: namespaceSchema, prefix: metadataPrefixSchema, dryRun: z.boolean().default(false) }),
+    input: z.strictObject({
+      namespace: namespaceSchema,
+      prefix: metadataPrefixSchema,
+      dryRun: z.boolean().default(false),
+    }),
   }),
   'gc.preview': op<GcResult>()({
     summary: 'What garbage collection would remove: content no image and no trash entry reaches.',

@@ -21,9 +21,10 @@ export const limits = {
 
 const utf8Length = (value: string) => new TextEncoder().encode(value).length;
 
-// C0, DEL and C1 controls, lone surrogates and U+FFFF (lmdb-js uses it as a range end) are not printable.
-// eslint-disable-next-line no-control-regex
-const unprintable = /[\u0000-\u001f\u007f-\u009f\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// C0 (NUL included: lmdb-js keys cannot hold it), DEL and C1 controls, lone surrogates and the noncharacter U+FFFF.
+const unprintable =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 export const isPrintable = (value: string) => !unprintable.test(value);
 
 export const digestSchema = z
@@ -35,14 +36,18 @@ export const imageNameSchema = z
   .min(1, 'image name must not be empty')
   .max(maxNameLength, `image name must be at most ${maxNameLength} characters`)
   .refine(isImageName, {
-    message: 'image name must be a reference ([domain/]path[:tag][@digest]), sha256:<hex> or name@sha256:<hex>',
+    message:
+      'image name must be a reference ([domain/]path[:tag][@digest]), sha256:<hex> or name@sha256:<hex>',
   });
 
 // RFC 6838 section 4.2: type "/" subtype, each 1-127 restricted-name characters starting with a letter or digit.
 const mediaTypePattern = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 export const mediaTypeSchema = z
   .string()
-  .regex(mediaTypePattern, 'media type must have the RFC 6838 shape type/subtype (e.g. application/vnd.oci.image.manifest.v1+json)');
+  .regex(
+    mediaTypePattern,
+    'media type must have the RFC 6838 shape type/subtype (e.g. application/vnd.oci.image.manifest.v1+json)',
+  );
 
 export const sizeSchema = z
   .number({ message: 'size must be a number' })
@@ -55,7 +60,10 @@ export const namespaceSchema = z
   .string()
   .min(1, 'namespace must not be empty')
   .max(limits.namespaceLength, `namespace must be at most ${limits.namespaceLength} characters`)
-  .regex(/^[A-Za-z0-9]+(?:[._+-]+[A-Za-z0-9]+)*$/, 'namespace must be letters and digits separated by . _ + or -');
+  .regex(
+    /^[A-Za-z0-9]+(?:[._+-]+[A-Za-z0-9]+)*$/,
+    'namespace must be letters and digits separated by . _ + or -',
+  );
 
 export const metadataKeySchema = z
   .string()
@@ -71,8 +79,12 @@ export const metadataPrefixSchema = z.union([z.literal(''), metadataKeySchema]);
 export const labelKeySchema = z
   .string()
   .min(1, 'label key must not be empty')
-  .refine((k) => utf8Length(k) <= limits.labelKeyBytes, { message: `label key must be at most ${limits.labelKeyBytes} bytes` })
-  .refine((k) => isPrintable(k) && !k.includes('='), { message: 'label key must be printable and must not contain =' });
+  .refine((k) => utf8Length(k) <= limits.labelKeyBytes, {
+    message: `label key must be at most ${limits.labelKeyBytes} bytes`,
+  })
+  .refine((k) => isPrintable(k) && !k.includes('='), {
+    message: 'label key must be printable and must not contain =',
+  });
 
 /**
  * zod's record parsing silently drops a `__proto__` key; refuse it before the record is parsed so that nothing is
@@ -80,9 +92,12 @@ export const labelKeySchema = z
  */
 const withoutProtoKey = <T extends z.ZodType>(schema: T, what: string) =>
   z
-    .custom<z.input<T>>((value) => !(value && typeof value === 'object' && Object.hasOwn(value, '__proto__')), {
-      message: `${what} key must not be __proto__`,
-    })
+    .custom<z.input<T>>(
+      (value) => !(value && typeof value === 'object' && Object.hasOwn(value, '__proto__')),
+      {
+        message: `${what} key must not be __proto__`,
+      },
+    )
     .pipe(schema as unknown as z.ZodType<z.output<T>, z.input<T>>);
 
 const labelRecordSchema = z
@@ -90,9 +105,13 @@ const labelRecordSchema = z
   .refine((labels) => Object.keys(labels).length <= limits.labelsPerImage, {
     message: `at most ${limits.labelsPerImage} labels per image`,
   })
-  .refine((labels) => Object.entries(labels).every(([k, v]) => utf8Length(k) + utf8Length(v) + 1 <= limits.labelBytes), {
-    message: `each label key=value must be at most ${limits.labelBytes} bytes`,
-  });
+  .refine(
+    (labels) =>
+      Object.entries(labels).every(([k, v]) => utf8Length(k) + utf8Length(v) + 1 <= limits.labelBytes),
+    {
+      message: `each label key=value must be at most ${limits.labelBytes} bytes`,
+    },
+  );
 
 export const labelsSchema = withoutProtoKey(labelRecordSchema, 'label');
 
@@ -100,7 +119,9 @@ export const labelsSchema = withoutProtoKey(labelRecordSchema, 'label');
 export const labelSelectorSchema = z
   .string()
   .regex(/^[^=]+=.*$/s, 'label filter must be key=value')
-  .refine((s) => utf8Length(s) <= limits.labelBytes && isPrintable(s), { message: 'label filter is too long or not printable' });
+  .refine((s) => utf8Length(s) <= limits.labelBytes && isPrintable(s), {
+    message: 'label filter is too long or not printable',
+  });
 
 export const platformSchema = z.object({
   architecture: z.string().min(1).max(64),
@@ -111,9 +132,11 @@ export const platformSchema = z.object({
 });
 
 export const annotationsSchema = withoutProtoKey(
-  z.record(z.string().min(1).max(1024), z.string()).refine((a) => utf8Length(JSON.stringify(a)) <= limits.annotationBytes, {
-    message: `annotations must be at most ${limits.annotationBytes} bytes`,
-  }),
+  z
+    .record(z.string().min(1).max(1024), z.string())
+    .refine((a) => utf8Length(JSON.stringify(a)) <= limits.annotationBytes, {
+      message: `annotations must be at most ${limits.annotationBytes} bytes`,
+    }),
   'annotation',
 );
 
@@ -130,10 +153,13 @@ export const descriptorSchema = z.object({
 export const bytesSchema = z
   .custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'value must be bytes' })
   .refine((b) => b.byteLength <= limits.valueBytes, {
-  message: `value must be at most ${limits.valueBytes} bytes`,
-});
+    message: `value must be at most ${limits.valueBytes} bytes`,
+  });
 
 export const imageRefSchema = z.object({ namespace: namespaceSchema, name: imageNameSchema });
 
-export const cursorSchema = z.string().max(4096).regex(/^[A-Za-z0-9_-]*$/, 'cursor is not one this store issued');
+export const cursorSchema = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]*$/, 'cursor is not one this store issued');
 export const limitSchema = z.number().int().min(1).max(limits.pageSize);

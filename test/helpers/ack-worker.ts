@@ -18,7 +18,11 @@ async function main(): Promise<void> {
       createImage(store.env, ctx, {
         namespace: 'acked',
         name: `example.com/acked:${i}`,
-        target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${i.toString(16).padStart(64, '0')}`, size: i },
+        target: {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+          size: i,
+        },
         labels: {},
       });
       setValue(store.env, ctx, { namespace: 'acked', key: `k${i}`, value: new Uint8Array([i & 0xff]) });

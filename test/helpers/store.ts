@@ -31,7 +31,12 @@ export function tempStore(): { store: Store; service: Service; dir: string } {
  * A store that outlives one test (for a large fixture built once in beforeAll): the caller disposes of it in
  * afterAll. `path` opens an existing store directory instead of a fresh one.
  */
-export function openStore(path?: string): { store: Store; service: Service; dir: string; dispose: () => void } {
+export function openStore(path?: string): {
+  store: Store;
+  service: Service;
+  dir: string;
+  dispose: () => void;
+} {
   const base = path === undefined ? mkdtempSync(join(tmpdir(), 'imgmeta-test-')) : undefined;
   const dir = path ?? join(base!, 'store');
   const store = Store.open(dir);
@@ -55,15 +60,33 @@ export const oci = {
   layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
 } as const;
 
-export function descriptorOf(bytes: Uint8Array, mediaType: string, extra: Partial<Descriptor> = {}): Descriptor {
+export function descriptorOf(
+  bytes: Uint8Array,
+  mediaType: string,
+  extra: Partial<Descriptor> = {},
+): Descriptor {
   return { mediaType, digest: digestOf(bytes), size: bytes.byteLength, ...extra };
 }
 
 /** A config, a manifest with one (unstored) layer, as real OCI JSON. */
 export function makeImage(seed: string, layerSize = 1000) {
-  const config = json({ architecture: 'amd64', os: 'linux', config: { Env: [`SEED=${seed}`] }, rootfs: { type: 'layers', diff_ids: [] } });
-  const layer: Descriptor = { mediaType: oci.layer, digest: digestOf(new TextEncoder().encode(`layer-${seed}`)), size: layerSize };
-  const manifest = json({ schemaVersion: 2, mediaType: oci.manifest, config: descriptorOf(config, oci.config), layers: [layer] });
+  const config = json({
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Env: [`SEED=${seed}`] },
+    rootfs: { type: 'layers', diff_ids: [] },
+  });
+  const layer: Descriptor = {
+    mediaType: oci.layer,
+    digest: digestOf(new TextEncoder().encode(`layer-${seed}`)),
+    size: layerSize,
+  };
+  const manifest = json({
+    schemaVersion: 2,
+    mediaType: oci.manifest,
+    config: descriptorOf(config, oci.config),
+    layers: [layer],
+  });
   return { config, manifest, layer, target: descriptorOf(manifest, oci.manifest) };
 }
 
@@ -89,11 +112,20 @@ export interface SeedImage {
 }
 
 /** A create-input for an image whose target is a fake (unstored) manifest. */
-export function imageInput(namespace: string, name: string, n: number, extra: { size?: number; labels?: Record<string, string>; mediaType?: string } = {}) {
+export function imageInput(
+  namespace: string,
+  name: string,
+  n: number,
+  extra: { size?: number; labels?: Record<string, string>; mediaType?: string } = {},
+) {
   return {
     namespace,
     name,
-    target: { mediaType: extra.mediaType ?? oci.manifest, digest: fakeDigest(n), size: extra.size ?? 1000 + n },
+    target: {
+      mediaType: extra.mediaType ?? oci.manifest,
+      digest: fakeDigest(n),
+      size: extra.size ?? 1000 + n,
+    },
     labels: extra.labels ?? {},
   };
 }
@@ -102,8 +134,16 @@ export function imageInput(namespace: string, name: string, n: number, extra: { 
 export function seedImages(store: Store, images: SeedImage[]): void {
   store.write((ctx) => {
     for (const image of images) {
-      const times = image.createdAt !== undefined ? { createdAt: image.createdAt, updatedAt: image.createdAt } : undefined;
-      createImage(store.env, ctx, { namespace: image.namespace, name: image.name, target: image.target, labels: image.labels ?? {} }, times);
+      const times =
+        image.createdAt !== undefined
+          ? { createdAt: image.createdAt, updatedAt: image.createdAt }
+          : undefined;
+      createImage(
+        store.env,
+        ctx,
+        { namespace: image.namespace, name: image.name, target: image.target, labels: image.labels ?? {} },
+        times,
+      );
     }
   });
 }
@@ -111,13 +151,21 @@ export function seedImages(store: Store, images: SeedImage[]): void {
 type ListQuery = Parameters<Service['images.list']>[0];
 
 /** Every page of a list, following nextCursor; fails on a page that is not full before the last one. */
-export async function listAll(service: Service, query: ListQuery, limit = 100): Promise<{ items: ImageRecord[]; pages: number; totals: number[] }> {
+export async function listAll(
+  service: Service,
+  query: ListQuery,
+  limit = 100,
+): Promise<{ items: ImageRecord[]; pages: number; totals: number[] }> {
   const items: ImageRecord[] = [];
   const totals: number[] = [];
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = await service['images.list']({ ...query, limit, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await service['images.list']({
+      ...query,
+      limit,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
     items.push(...page.items);
     totals.push(page.total);
     pages++;
@@ -147,8 +195,18 @@ export async function snapshot(service: Service, store: Store) {
     const values: unknown[] = [];
     let next: string | undefined;
     do {
-      const page = await service['metadata.list']({ namespace, limit: 1000, ...(next !== undefined ? { cursor: next } : {}) });
-      for (const info of page.items) values.push({ ...info, value: Buffer.from((await service['metadata.get']({ namespace, key: info.key })).value).toString('hex') });
+      const page = await service['metadata.list']({
+        namespace,
+        limit: 1000,
+        ...(next !== undefined ? { cursor: next } : {}),
+      });
+      for (const info of page.items)
+        values.push({
+          ...info,
+          value: Buffer.from((await service['metadata.get']({ namespace, key: info.key })).value).toString(
+            'hex',
+          ),
+        });
       next = page.nextCursor;
     } while (next !== undefined);
     metadata[namespace] = values;

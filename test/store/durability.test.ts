@@ -11,7 +11,9 @@ const root = join(import.meta.dirname, '..', '..');
 let worker: string;
 
 beforeAll(async () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   worker = join(tempDir('imgmeta-ack-'), 'ack-worker.cjs');
   await build({
     absWorkingDir: root,
@@ -48,7 +50,9 @@ describe('an acknowledged write is on disk', () => {
     try {
       const service = createService(store);
       const images = await service['images.list']({ namespace: 'acked', limit: 1000 });
-      expect(images.items.map((i) => i.name).sort()).toEqual(acked.map((i) => `example.com/acked:${i}`).sort());
+      expect(images.items.map((i) => i.name).sort()).toEqual(
+        acked.map((i) => `example.com/acked:${i}`).sort(),
+      );
       const keys = await service['metadata.list']({ namespace: 'acked', limit: 1000 });
       expect(keys.total).toBe(40);
       expect((await service['store.check']({})).errors).toEqual([]);

@@ -760,10 +760,15 @@ describe('deep jumps stay exact while the store changes', () => {
     seedImages(
       store,
       Array.from({ length: 2000 }, (_, i) => ({
-        ...imageInput(['a', 'b'][i % 2]!, `example.com/app${String((i * 7919) % 2000).padStart(4, '0')}:v1`, i + 1, {
-          size: 5000 + ((i * 31) % 997),
-          labels: i % 3 === 0 ? { tier: 'gold' } : {},
-        }),
+        ...imageInput(
+          ['a', 'b'][i % 2]!,
+          `example.com/app${String((i * 7919) % 2000).padStart(4, '0')}:v1`,
+          i + 1,
+          {
+            size: 5000 + ((i * 31) % 997),
+            labels: i % 3 === 0 ? { tier: 'gold' } : {},
+          },
+        ),
         createdAt: base + ((i * 104729) % 1_000_000),
       })),
     );
@@ -784,9 +789,17 @@ describe('deep jumps stay exact while the store changes', () => {
       }
     };
     await check();
-    await service['images.create']({ ...imageInput('a', 'example.com/aaa:first', 9001, { size: 1, labels: { tier: 'gold' } }) });
+    await service['images.create']({
+      ...imageInput('a', 'example.com/aaa:first', 9001, { size: 1, labels: { tier: 'gold' } }),
+    });
     await check();
-    await service['images.delete']({ images: [{ namespace: 'a', name: 'example.com/aaa:first' }, { namespace: 'b', name: 'example.com/app0001:v1' }], purge: true });
+    await service['images.delete']({
+      images: [
+        { namespace: 'a', name: 'example.com/aaa:first' },
+        { namespace: 'b', name: 'example.com/app0001:v1' },
+      ],
+      purge: true,
+    });
     await check();
     await service['images.labels']({ namespace: 'a', name: 'example.com/app0000:v1', set: { tier: 'gold' } });
     await check();

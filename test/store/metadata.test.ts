@@ -392,20 +392,34 @@ describe('jumping deep into a large namespace', () => {
     const hex = (n: number) => n.toString(16).padStart(64, '0');
     const all = Array.from({ length: 3000 }, (_, i) => `sha256/${hex(i * 7919)}`).sort(byKey);
     store.write((ctx) => {
-      for (const key of all) setValue(store.env, ctx, { namespace: 'v2metadata-by-diffid', key, value: bytes(key) });
+      for (const key of all)
+        setValue(store.env, ctx, { namespace: 'v2metadata-by-diffid', key, value: bytes(key) });
     });
     const check = async (keys: string[], prefix: string) => {
       for (const offset of [0, 511, 512, 513, 1024, 1500, keys.length - 1]) {
-        const page = await service['metadata.list']({ namespace: 'v2metadata-by-diffid', prefix, offset, limit: 3 });
+        const page = await service['metadata.list']({
+          namespace: 'v2metadata-by-diffid',
+          prefix,
+          offset,
+          limit: 3,
+        });
         expect(page.items.map((i) => i.key)).toEqual(keys.slice(offset, offset + 3));
         expect(page.total).toBe(keys.length);
       }
     };
     await check(all, '');
     // A write moves every position after it; the samples must not answer from before it.
-    await service['metadata.set']({ namespace: 'v2metadata-by-diffid', key: 'sha256/0', value: bytes('first') });
+    await service['metadata.set']({
+      namespace: 'v2metadata-by-diffid',
+      key: 'sha256/0',
+      value: bytes('first'),
+    });
     await check(['sha256/0', ...all], '');
-    await service['metadata.set']({ namespace: 'v2metadata-by-diffid', key: 'other/key', value: bytes('not under the prefix') });
+    await service['metadata.set']({
+      namespace: 'v2metadata-by-diffid',
+      key: 'other/key',
+      value: bytes('not under the prefix'),
+    });
     await check(['sha256/0', ...all], 'sha256/');
   });
 });

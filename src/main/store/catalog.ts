@@ -102,7 +102,8 @@ export class Catalog {
     let i = 0;
     let j = 0;
     let k = 0;
-    while (i < kept.length && j < fresh.length) merged[k++] = compareRows(kept[i]!, fresh[j]!) <= 0 ? kept[i++]! : fresh[j++]!;
+    while (i < kept.length && j < fresh.length)
+      merged[k++] = compareRows(kept[i]!, fresh[j]!) <= 0 ? kept[i++]! : fresh[j++]!;
     while (i < kept.length) merged[k++] = kept[i++]!;
     while (j < fresh.length) merged[k++] = fresh[j++]!;
     this.rows = merged;
@@ -111,7 +112,14 @@ export class Catalog {
   /** The query's rows in ascending order, memoized until an image changes. */
   private resolve(q: Pick<ListQuery, 'namespace' | 'filter' | 'sort'>): Row[] {
     const f = q.filter ?? {};
-    const id = JSON.stringify([q.namespace, f.name ?? '', [...(f.labels ?? [])].sort(), f.mediaType, f.dangling, q.sort]);
+    const id = JSON.stringify([
+      q.namespace,
+      f.name ?? '',
+      [...(f.labels ?? [])].sort(),
+      f.mediaType,
+      f.dangling,
+      q.sort,
+    ]);
     const cached = this.results.get(id);
     if (cached) return cached;
     const needle = f.name ?? '';
@@ -124,7 +132,8 @@ export class Catalog {
         (f.dangling === undefined || r.dangling === f.dangling) &&
         labels.every((pair) => r.labels.includes(pair)),
     );
-    const ordered = q.sort === 'name' ? matches : sortByValue(matches, q.sort === 'created' ? 'created' : 'size');
+    const ordered =
+      q.sort === 'name' ? matches : sortByValue(matches, q.sort === 'created' ? 'created' : 'size');
     if (this.results.size >= 8) this.results.delete(this.results.keys().next().value!);
     this.results.set(id, ordered);
     return ordered;
@@ -147,7 +156,9 @@ export class Catalog {
     }
     const next = offset + q.limit;
     const nextCursor =
-      next < total && last ? encodeCursor({ o: next, p: 'c', s: this.seq, r: [last.name, last.ns, sortValue(last, q)] }) : undefined;
+      next < total && last
+        ? encodeCursor({ o: next, p: 'c', s: this.seq, r: [last.name, last.ns, sortValue(last, q)] })
+        : undefined;
     return { items, total, offset, nextCursor };
   }
 
@@ -186,7 +197,8 @@ export class Catalog {
   }
 }
 
-const sortValue = (row: Row, q: Pick<ListQuery, 'sort'>) => (q.sort === 'size' ? row.size : q.sort === 'created' ? row.created : 0);
+const sortValue = (row: Row, q: Pick<ListQuery, 'sort'>) =>
+  q.sort === 'size' ? row.size : q.sort === 'created' ? row.created : 0;
 
 /** The ascending order of a query: (name, namespace) by name, else (value, namespace, name) like the indexes. */
 function rowOrder(q: Pick<ListQuery, 'sort'>): (a: Row, b: Row) => number {
@@ -205,7 +217,9 @@ const rankBits = 21n;
  */
 function sortByValue(rows: Row[], field: 'created' | 'size'): Row[] {
   const n = rows.length;
-  const fits = n < 2 ** Number(rankBits) && rows.every((r) => Number.isSafeInteger(r[field]) && r[field] >= 0 && r[field] < 2 ** Number(valueBits));
+  const fits =
+    n < 2 ** Number(rankBits) &&
+    rows.every((r) => Number.isSafeInteger(r[field]) && r[field] >= 0 && r[field] < 2 ** Number(valueBits));
   if (!fits) return [...rows].sort(rowOrder({ sort: field }));
   // Tie rank: position in (namespace, name) order, a stable bucketing of the name-ordered rows by namespace.
   const namespaces = [...new Set(rows.map((r) => r.ns))].sort(compareStrings);

@@ -29,12 +29,21 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
     checkedImages++;
     const pairs = labelPairs(s.l);
     const summary = env.dbs.index.get(['n*', name, ns]);
-    if (JSON.stringify(summary) !== JSON.stringify([s.c, s.z, s.t.mediaType, pairs])) problem('index', `image ${ns}/${name}: its name index entry does not match the record`);
-    const entries: Key[] = [['n*', name, ns], ['c', ns, s.c, name], ['c*', s.c, ns, name], ['s', ns, s.z, name], ['s*', s.z, ns, name], ['d', s.t.digest, ns, name]];
+    if (JSON.stringify(summary) !== JSON.stringify([s.c, s.z, s.t.mediaType, pairs]))
+      problem('index', `image ${ns}/${name}: its name index entry does not match the record`);
+    const entries: Key[] = [
+      ['n*', name, ns],
+      ['c', ns, s.c, name],
+      ['c*', s.c, ns, name],
+      ['s', ns, s.z, name],
+      ['s*', s.z, ns, name],
+      ['d', s.t.digest, ns, name],
+    ];
     for (const pair of pairs) entries.push(['l', ns, pair, name], ['l*', pair, name, ns]);
     for (const entry of entries) {
       expect(entry);
-      if (env.dbs.index.get(entry) === undefined) problem('index', `image ${ns}/${name}: index entry ${JSON.stringify(entry)} is missing`);
+      if (env.dbs.index.get(entry) === undefined)
+        problem('index', `image ${ns}/${name}: index entry ${JSON.stringify(entry)} is missing`);
     }
     bump(['images', ns]);
     bump(['images*']);
@@ -49,16 +58,19 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
 
   for (const { key, value } of env.dbs.trash.getRange({ snapshot: true })) {
     const [seq, ns, name] = key as [number, string, string];
-    if (value.ns !== ns || value.name !== name) problem('trash', `trash entry ${seq}: its key and record disagree`);
+    if (value.ns !== ns || value.name !== name)
+      problem('trash', `trash entry ${seq}: its key and record disagree`);
     expect(['t', ns, name, seq]);
-    if (env.dbs.index.get(['t', ns, name, seq]) === undefined) problem('trash', `trash entry ${seq} (${ns}/${name}) has no index entry`);
+    if (env.dbs.index.get(['t', ns, name, seq]) === undefined)
+      problem('trash', `trash entry ${seq} (${ns}/${name}) has no index entry`);
     bump(['trash', ns]);
     bump(['trash*']);
     bump(['ref', value.image.t.digest]);
   }
 
   for (const key of env.dbs.index.getKeys({ snapshot: true })) {
-    if (!expectedIndex.has(encodeKey(key as Key).toString('hex'))) problem('index', `index entry ${JSON.stringify(key)} belongs to no record`);
+    if (!expectedIndex.has(encodeKey(key as Key).toString('hex')))
+      problem('index', `index entry ${JSON.stringify(key)} belongs to no record`);
   }
 
   let checkedContent = 0;
@@ -66,7 +78,8 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
   for (const { key: digest, value } of env.dbs.content.getRange({ snapshot: true })) {
     checkedContent++;
     for (const [, child] of value.k) {
-      if (env.dbs.parents.get([child.digest, digest]) === undefined) problem('content', `content ${digest}: the edge to ${child.digest} is not indexed`);
+      if (env.dbs.parents.get([child.digest, digest]) === undefined)
+        problem('content', `content ${digest}: the edge to ${child.digest} is not indexed`);
     }
     if (!value.p) continue;
     contentBytes += value.s;
@@ -76,12 +89,15 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
       continue;
     }
     const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
-    if (bytes.byteLength !== value.s) problem('content', `content ${digest}: ${bytes.byteLength} bytes stored, ${value.s} recorded`);
-    if (digestOf(bytes, algorithm) !== digest) problem('content', `content ${digest}: the bytes do not match the digest (corrupt)`);
+    if (bytes.byteLength !== value.s)
+      problem('content', `content ${digest}: ${bytes.byteLength} bytes stored, ${value.s} recorded`);
+    if (digestOf(bytes, algorithm) !== digest)
+      problem('content', `content ${digest}: the bytes do not match the digest (corrupt)`);
     else if (options.deep) {
       try {
         const children = childrenOfBlob(bytes, value.m);
-        if (JSON.stringify(children) !== JSON.stringify(value.k)) problem('content', `content ${digest}: its recorded children differ from its bytes`);
+        if (JSON.stringify(children) !== JSON.stringify(value.k))
+          problem('content', `content ${digest}: its recorded children differ from its bytes`);
       } catch (err) {
         problem('content', `content ${digest}: ${(err as Error).message}`);
       }
@@ -89,10 +105,12 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
   }
   for (const key of env.dbs.parents.getKeys({ snapshot: true })) {
     const [child, parent] = key as [string, string];
-    if (!env.dbs.content.get(parent)?.k.some(([, c]) => c.digest === child)) problem('content', `edge ${parent} -> ${child} has no content record`);
+    if (!env.dbs.content.get(parent)?.k.some(([, c]) => c.digest === child))
+      problem('content', `edge ${parent} -> ${child} has no content record`);
   }
   for (const key of env.dbs.blobs.getKeys({ snapshot: true })) {
-    if (!env.dbs.content.get(key as string)?.p) problem('content', `blob ${String(key)} has no content record`);
+    if (!env.dbs.content.get(key as string)?.p)
+      problem('content', `blob ${String(key)} has no content record`);
   }
   if (contentBytes > 0) bump(['contentBytes'], contentBytes);
 
@@ -104,13 +122,19 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
   for (const [ns, n] of keysPerNamespace) bump(['meta', ns], n);
 
   const actualCounts = new Map<string, [Key, number]>();
-  for (const { key, value } of env.dbs.counts.getRange({ snapshot: true })) actualCounts.set(encodeKey(key as Key).toString('hex'), [key as Key, value]);
+  for (const { key, value } of env.dbs.counts.getRange({ snapshot: true }))
+    actualCounts.set(encodeKey(key as Key).toString('hex'), [key as Key, value]);
   for (const [id, expected] of expectedCounts) {
     const actual = actualCounts.get(id)?.[1] ?? 0;
-    if (actual !== expected) problem('counts', `count ${JSON.stringify(actualCounts.get(id)?.[0] ?? decodeKey(Buffer.from(id, 'hex')))} is ${actual}, the records say ${expected}`);
+    if (actual !== expected)
+      problem(
+        'counts',
+        `count ${JSON.stringify(actualCounts.get(id)?.[0] ?? decodeKey(Buffer.from(id, 'hex')))} is ${actual}, the records say ${expected}`,
+      );
   }
   for (const [id, [key, value]] of actualCounts) {
-    if (!expectedCounts.has(id)) problem('counts', `count ${JSON.stringify(key)} is ${value}, the records say 0`);
+    if (!expectedCounts.has(id))
+      problem('counts', `count ${JSON.stringify(key)} is ${value}, the records say 0`);
   }
 
   return { ok: errors.length === 0, checkedImages, checkedContent, incomplete, errors };
@@ -120,7 +144,8 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
 function missingMetadataBlobs(env: StoreEnv, target: Parameters<typeof contentTree>[1]): string[] {
   const missing: string[] = [];
   const walk = (node: ReturnType<typeof contentTree>) => {
-    if (!node.present && node.role !== 'layer' && node.role !== 'blob' && node.role !== 'referrer') missing.push(node.descriptor.digest);
+    if (!node.present && node.role !== 'layer' && node.role !== 'blob' && node.role !== 'referrer')
+      missing.push(node.descriptor.digest);
     node.children.forEach(walk);
   };
   walk(contentTree(env, target));

@@ -34,18 +34,28 @@ export function childrenOfBlob(bytes: Uint8Array, mediaType: string): [ChildRole
     try {
       children.push([role, descriptorSchema.parse(value) as Descriptor]);
     } catch (err) {
-      const detail = err instanceof ZodError ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : String(err);
-      throw invalidArgument(`blob of media type ${mediaType} has an invalid descriptor at ${where}: ${detail}`);
+      const detail =
+        err instanceof ZodError
+          ? err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+          : String(err);
+      throw invalidArgument(
+        `blob of media type ${mediaType} has an invalid descriptor at ${where}: ${detail}`,
+      );
     }
   };
   const list = (role: ChildRole, field: string) => {
     const value = d[field];
     if (value === undefined) return;
-    if (!Array.isArray(value)) throw invalidArgument(`blob of media type ${mediaType}: ${field} must be an array`);
+    if (!Array.isArray(value))
+      throw invalidArgument(`blob of media type ${mediaType}: ${field} must be an array`);
     value.forEach((item, i) => take(role, item, `${field}[${i}]`));
   };
   // A config blob is JSON too, but only manifests and indexes carry these fields at the top level.
-  const isManifestLike = 'manifests' in d || 'layers' in d || 'blobs' in d || (typeof d.config === 'object' && d.config !== null && 'digest' in (d.config as object));
+  const isManifestLike =
+    'manifests' in d ||
+    'layers' in d ||
+    'blobs' in d ||
+    (typeof d.config === 'object' && d.config !== null && 'digest' in (d.config as object));
   if (!isManifestLike) return [];
   list('manifest', 'manifests');
   if (d.config !== undefined) take('config', d.config, 'config');
@@ -65,7 +75,9 @@ export interface PutContent {
 /** Verifies and stores one manifest, index or config, recording its children; storing the same bytes again is a no-op. */
 export function putContent(env: StoreEnv, ctx: WriteContext, input: PutContent): ContentInfo {
   if (input.bytes.byteLength > limits.valueBytes) {
-    throw invalidArgument(`blob is ${input.bytes.byteLength} bytes; the store keeps manifests, indexes and configs up to ${limits.valueBytes} bytes`);
+    throw invalidArgument(
+      `blob is ${input.bytes.byteLength} bytes; the store keeps manifests, indexes and configs up to ${limits.valueBytes} bytes`,
+    );
   }
   const algorithm = input.digest?.startsWith('sha512:') ? 'sha512' : 'sha256';
   const digest = digestOf(input.bytes, algorithm);
@@ -75,7 +87,8 @@ export function putContent(env: StoreEnv, ctx: WriteContext, input: PutContent):
   const existing = env.dbs.content.get(digest);
   if (existing?.p) {
     const labels = { ...existing.l, ...input.labels };
-    if (JSON.stringify(labels) !== JSON.stringify(existing.l)) env.dbs.content.put(digest, { ...existing, l: labels });
+    if (JSON.stringify(labels) !== JSON.stringify(existing.l))
+      env.dbs.content.put(digest, { ...existing, l: labels });
     return toContentInfo(digest, { ...existing, l: labels });
   }
   const children = childrenOfBlob(input.bytes, input.mediaType);
@@ -149,12 +162,18 @@ const maxTreeNodes = 10_000;
 /** An image's (or a blob's) content tree, each node flagged present or not stored, referrers attached to their subject. */
 export function contentTree(env: StoreEnv, root: Descriptor): TreeNode {
   let nodes = 0;
-  const walk = (role: TreeNode['role'], descriptor: Descriptor, path: Set<string>, depth: number): TreeNode => {
+  const walk = (
+    role: TreeNode['role'],
+    descriptor: Descriptor,
+    path: Set<string>,
+    depth: number,
+  ): TreeNode => {
     nodes++;
     const stored = env.dbs.content.get(descriptor.digest);
     const node: TreeNode = { role, descriptor, present: stored?.p ?? false, children: [] };
     if (path.has(descriptor.digest)) return { ...node, truncated: 'cycle' };
-    if (depth >= maxTreeDepth || nodes >= maxTreeNodes) return stored?.k.length ? { ...node, truncated: 'depth' } : node;
+    if (depth >= maxTreeDepth || nodes >= maxTreeNodes)
+      return stored?.k.length ? { ...node, truncated: 'depth' } : node;
     const inner = new Set(path).add(descriptor.digest);
     for (const [childRole, child] of stored?.k ?? []) {
       // The subject is shown where it lives; here it would walk back up the tree.
@@ -165,7 +184,9 @@ export function contentTree(env: StoreEnv, root: Descriptor): TreeNode {
       if (parentRole !== 'subject') continue;
       const referrer = env.dbs.content.get(parent);
       if (!referrer) continue;
-      node.children.push(walk('referrer', { mediaType: referrer.m, digest: parent, size: referrer.s }, inner, depth + 1));
+      node.children.push(
+        walk('referrer', { mediaType: referrer.m, digest: parent, size: referrer.s }, inner, depth + 1),
+      );
     }
     return node;
   };
@@ -178,12 +199,14 @@ export function contentTree(env: StoreEnv, root: Descriptor): TreeNode {
  */
 export function* holdersOf(env: StoreEnv, digest: string): Generator<string> {
   for (const [parent, role] of parentsOf(env, digest)) if (role !== 'subject') yield parent;
-  for (const [role, child] of env.dbs.content.get(digest)?.k ?? []) if (role === 'subject') yield child.digest;
+  for (const [role, child] of env.dbs.content.get(digest)?.k ?? [])
+    if (role === 'subject') yield child.digest;
 }
 
 /** What a blob keeps alive: its children (not its subject) and the referrers that name it as their subject. */
 export function* heldBy(env: StoreEnv, digest: string): Generator<string> {
-  for (const [role, child] of env.dbs.content.get(digest)?.k ?? []) if (role !== 'subject') yield child.digest;
+  for (const [role, child] of env.dbs.content.get(digest)?.k ?? [])
+    if (role !== 'subject') yield child.digest;
   for (const [parent, role] of parentsOf(env, digest)) if (role === 'subject') yield parent;
 }
 

@@ -148,7 +148,9 @@ export class StoreEnv {
       // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable.
       root = open({ path, maxDbs: 16, overlappingSync: false, readOnly: options.readOnly ?? false });
     } catch (err) {
-      throw failedPrecondition(`cannot open the store at ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      throw failedPrecondition(
+        `cannot open the store at ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const env = new StoreEnv(path, root, options.readOnly ?? false);
     try {
@@ -164,8 +166,11 @@ export class StoreEnv {
     const schema = this.dbs.meta.get('schema');
     if (schema === undefined) {
       if (this.readOnly) throw failedPrecondition(`${this.path} is not an imgmeta store (no schema record)`);
-      const foreign = [...this.root.getKeys({ limit: 50 })].filter((k) => typeof k !== 'string' || !(k in this.dbs));
-      if (foreign.length > 0) throw failedPrecondition(`${this.path} is an LMDB environment but not an imgmeta store`);
+      const foreign = [...this.root.getKeys({ limit: 50 })].filter(
+        (k) => typeof k !== 'string' || !(k in this.dbs),
+      );
+      if (foreign.length > 0)
+        throw failedPrecondition(`${this.path} is an LMDB environment but not an imgmeta store`);
       // Synchronous on purpose: a fresh store is initialized before open() returns; if this first write is lost to
       // a crash, the next open simply initializes it again.
       this.root.transactionSync(() => {
@@ -175,7 +180,8 @@ export class StoreEnv {
       });
       return;
     }
-    if (typeof schema !== 'number') throw failedPrecondition(`${this.path} is not an imgmeta store (bad schema record)`);
+    if (typeof schema !== 'number')
+      throw failedPrecondition(`${this.path} is not an imgmeta store (bad schema record)`);
     if (schema > schemaVersion) {
       throw failedPrecondition(
         `the store at ${this.path} has schema ${schema}, written by a newer imgmeta; this build reads schema ${schemaVersion} and earlier: upgrade imgmeta`,
@@ -216,7 +222,8 @@ export class StoreEnv {
 
   /** Every count under a prefix: `[...prefix, rest]` -> n. */
   *countsUnder(prefix: Key[]): Generator<{ key: Key[]; value: number }> {
-    for (const { key, value } of this.dbs.counts.getRange(childrenOf(prefix))) yield { key: key as Key[], value };
+    for (const { key, value } of this.dbs.counts.getRange(childrenOf(prefix)))
+      yield { key: key as Key[], value };
   }
 
   bytesOnDisk(): number {
@@ -242,7 +249,8 @@ function checkDirectory(path: string, readOnly: boolean): void {
     mkdirSync(path, { recursive: true, mode: 0o700 });
     return;
   }
-  if (!statSync(path).isDirectory()) throw failedPrecondition(`${path} is not a store: it is a file, not a directory`);
+  if (!statSync(path).isDirectory())
+    throw failedPrecondition(`${path} is not a store: it is a file, not a directory`);
   const entries = readdirSync(path);
   if (entries.length > 0 && !entries.includes('data.mdb')) {
     throw failedPrecondition(`${path} is not a store: the directory holds other files and no data.mdb`);

@@ -73,5 +73,5 @@ export function reclaimable(env: StoreEnv, dropped: Map<string, number>): number
   return bytes;
 }
 
-export const contentCount = (env: StoreEnv) => (env.dbs.content.getStats() as { entryCount: number }).entryCount;
-
+export const contentCount = (env: StoreEnv) =>
+  (env.dbs.content.getStats() as { entryCount: number }).entryCount;

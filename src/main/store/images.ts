@@ -1,7 +1,16 @@
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/errors';
 import { labelsSchema } from '../../shared/schemas';
 import { describeZodError } from '../../shared/validate';
-import type { Descriptor, ImageFilter, ImageRecord, ImageRef, Labels, Page, SortField, SortOrder } from '../../shared/types';
+import type {
+  Descriptor,
+  ImageFilter,
+  ImageRecord,
+  ImageRef,
+  Labels,
+  Page,
+  SortField,
+  SortOrder,
+} from '../../shared/types';
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredImage, WriteContext } from './env';
 import type { SparsePositions } from './positions';
@@ -50,14 +59,27 @@ export function putImage(env: StoreEnv, ctx: WriteContext, ns: string, name: str
   ctx.imageChanged(ns, name);
 }
 
-export function removeImage(env: StoreEnv, ctx: WriteContext, ns: string, name: string, s: StoredImage): void {
+export function removeImage(
+  env: StoreEnv,
+  ctx: WriteContext,
+  ns: string,
+  name: string,
+  s: StoredImage,
+): void {
   env.dbs.images.remove([ns, name]);
   for (const [key] of indexEntries(ns, name, s)) env.dbs.index.remove(key);
   for (const key of countKeys(ns, s)) ctx.addCount(key, -1);
   ctx.imageChanged(ns, name);
 }
 
-export function replaceImage(env: StoreEnv, ctx: WriteContext, ns: string, name: string, before: StoredImage, after: StoredImage): void {
+export function replaceImage(
+  env: StoreEnv,
+  ctx: WriteContext,
+  ns: string,
+  name: string,
+  before: StoredImage,
+  after: StoredImage,
+): void {
   removeImage(env, ctx, ns, name, before);
   putImage(env, ctx, ns, name, after);
 }
@@ -68,7 +90,8 @@ export function getStored(env: StoreEnv, ref: ImageRef): StoredImage {
   return s;
 }
 
-export const getImage = (env: StoreEnv, ref: ImageRef): ImageRecord => toImageRecord(ref.namespace, ref.name, getStored(env, ref));
+export const getImage = (env: StoreEnv, ref: ImageRef): ImageRecord =>
+  toImageRecord(ref.namespace, ref.name, getStored(env, ref));
 
 /**
  * Bytes of the target and every blob it reaches, from the descriptors of the stored manifests and indexes, each
@@ -97,7 +120,12 @@ export interface NewImage extends ImageRef {
 }
 
 /** Writes a new record; the caller gets the stored shape (importers and bulk loads do not need an API record). */
-export function insertImage(env: StoreEnv, ctx: WriteContext, image: NewImage, times?: { createdAt: number; updatedAt: number }): StoredImage {
+export function insertImage(
+  env: StoreEnv,
+  ctx: WriteContext,
+  image: NewImage,
+  times?: { createdAt: number; updatedAt: number },
+): StoredImage {
   if (env.dbs.images.get([image.namespace, image.name])) {
     throw alreadyExists(`image ${image.name} already exists in namespace ${image.namespace}`);
   }
@@ -112,8 +140,12 @@ export function insertImage(env: StoreEnv, ctx: WriteContext, image: NewImage, t
   return s;
 }
 
-export const createImage = (env: StoreEnv, ctx: WriteContext, image: NewImage, times?: { createdAt: number; updatedAt: number }): ImageRecord =>
-  toImageRecord(image.namespace, image.name, insertImage(env, ctx, image, times));
+export const createImage = (
+  env: StoreEnv,
+  ctx: WriteContext,
+  image: NewImage,
+  times?: { createdAt: number; updatedAt: number },
+): ImageRecord => toImageRecord(image.namespace, image.name, insertImage(env, ctx, image, times));
 
 export function updateImage(
   env: StoreEnv,
@@ -134,7 +166,13 @@ export function updateImage(
   return toImageRecord(ref.namespace, ref.name, after);
 }
 
-export function editLabels(env: StoreEnv, ctx: WriteContext, ref: ImageRef, set: Labels, remove: string[]): ImageRecord {
+export function editLabels(
+  env: StoreEnv,
+  ctx: WriteContext,
+  ref: ImageRef,
+  set: Labels,
+  remove: string[],
+): ImageRecord {
   const before = getStored(env, ref);
   const labels = { ...before.l, ...set };
   for (const key of remove) delete labels[key];
@@ -143,7 +181,13 @@ export function editLabels(env: StoreEnv, ctx: WriteContext, ref: ImageRef, set:
   return updateImage(env, ctx, ref, { labels });
 }
 
-export function tagImage(env: StoreEnv, ctx: WriteContext, namespace: string, source: string, name: string): ImageRecord {
+export function tagImage(
+  env: StoreEnv,
+  ctx: WriteContext,
+  namespace: string,
+  source: string,
+  name: string,
+): ImageRecord {
   const from = getStored(env, { namespace, name: source });
   return createImage(env, ctx, { namespace, name, target: from.t, labels: { ...from.l } });
 }
@@ -180,30 +224,58 @@ export interface ListQuery {
 }
 
 /** The index range that yields a query's images in order, or undefined when only the catalog can answer it. */
-function indexPlan(q: ListQuery): { db: 'images' | 'index'; prefix: Key[]; refOf: (key: Key[]) => ImageRef; countKey: Key } | undefined {
+function indexPlan(
+  q: ListQuery,
+): { db: 'images' | 'index'; prefix: Key[]; refOf: (key: Key[]) => ImageRef; countKey: Key } | undefined {
   const f = q.filter ?? {};
   const labels = f.labels ?? [];
-  if ((f.name ?? '') !== '' || f.mediaType !== undefined || f.dangling !== undefined || labels.length > 1) return undefined;
+  if ((f.name ?? '') !== '' || f.mediaType !== undefined || f.dangling !== undefined || labels.length > 1)
+    return undefined;
   const ns = q.namespace;
   if (labels.length === 1) {
     if (q.sort !== 'name') return undefined;
     const pair = labels[0]!;
     return ns !== undefined
-      ? { db: 'index', prefix: ['l', ns, pair], refOf: (k) => ({ namespace: ns, name: k[3] as string }), countKey: ['label', ns, pair] }
-      : { db: 'index', prefix: ['l*', pair], refOf: (k) => ({ namespace: k[3] as string, name: k[2] as string }), countKey: ['label*', pair] };
+      ? {
+          db: 'index',
+          prefix: ['l', ns, pair],
+          refOf: (k) => ({ namespace: ns, name: k[3] as string }),
+          countKey: ['label', ns, pair],
+        }
+      : {
+          db: 'index',
+          prefix: ['l*', pair],
+          refOf: (k) => ({ namespace: k[3] as string, name: k[2] as string }),
+          countKey: ['label*', pair],
+        };
   }
   const countKey: Key = ns !== undefined ? ['images', ns] : ['images*'];
   switch (q.sort) {
     case 'name':
       return ns !== undefined
         ? { db: 'images', prefix: [ns], refOf: (k) => ({ namespace: ns, name: k[1] as string }), countKey }
-        : { db: 'index', prefix: ['n*'], refOf: (k) => ({ namespace: k[2] as string, name: k[1] as string }), countKey };
+        : {
+            db: 'index',
+            prefix: ['n*'],
+            refOf: (k) => ({ namespace: k[2] as string, name: k[1] as string }),
+            countKey,
+          };
     case 'created':
     case 'size': {
       const tag = q.sort === 'created' ? 'c' : 's';
       return ns !== undefined
-        ? { db: 'index', prefix: [tag, ns], refOf: (k) => ({ namespace: ns, name: k[3] as string }), countKey }
-        : { db: 'index', prefix: [`${tag}*`], refOf: (k) => ({ namespace: k[2] as string, name: k[3] as string }), countKey };
+        ? {
+            db: 'index',
+            prefix: [tag, ns],
+            refOf: (k) => ({ namespace: ns, name: k[3] as string }),
+            countKey,
+          }
+        : {
+            db: 'index',
+            prefix: [`${tag}*`],
+            refOf: (k) => ({ namespace: k[2] as string, name: k[3] as string }),
+            countKey,
+          };
     }
   }
 }
@@ -213,7 +285,11 @@ function indexPlan(q: ListQuery): { db: 'images' | 'index'; prefix: Key[]; refOf
  * sparse position index: a seek plus a native skip of fewer than 512 keys, at any depth and in either direction.
  * Returns undefined when the query has filters only the catalog can answer.
  */
-export function listByIndex(env: StoreEnv, positions: SparsePositions, q: ListQuery): Page<ImageRecord> | undefined {
+export function listByIndex(
+  env: StoreEnv,
+  positions: SparsePositions,
+  q: ListQuery,
+): Page<ImageRecord> | undefined {
   const plan = indexPlan(q);
   if (!plan) return undefined;
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
@@ -237,7 +313,11 @@ export function listByIndex(env: StoreEnv, positions: SparsePositions, q: ListQu
     offset = cursor.o;
   } else {
     offset = q.offset ?? 0;
-    ({ start, skip } = positions.locate({ db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse }, env.imagesSeq(), offset));
+    ({ start, skip } = positions.locate(
+      { db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse },
+      env.imagesSeq(),
+      offset,
+    ));
   }
   const total = env.count(plan.countKey);
   const items: ImageRecord[] = [];
@@ -259,7 +339,10 @@ export function listByIndex(env: StoreEnv, positions: SparsePositions, q: ListQu
     items.push(toImageRecord(ref.namespace, ref.name, s));
     lastKey = key as Key[];
   }
-  const nextCursor = more && lastKey ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined;
+  const nextCursor =
+    more && lastKey
+      ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
+      : undefined;
   return { items, total, offset, nextCursor };
 }
 

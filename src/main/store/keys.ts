@@ -43,18 +43,26 @@ export interface CursorState {
   r?: [string, string, number];
 }
 
-export const encodeCursor = (state: CursorState): string => Buffer.from(JSON.stringify(state)).toString('base64url');
+export const encodeCursor = (state: CursorState): string =>
+  Buffer.from(JSON.stringify(state)).toString('base64url');
 
 export function decodeCursor(cursor: string): CursorState | undefined {
   try {
     const state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;
     if (!Number.isSafeInteger(state.o) || state.o < 0) return undefined;
     if (state.p !== 'i' && state.p !== 'c') return undefined;
-    if (state.k !== undefined && (typeof state.k !== 'string' || !/^[0-9a-f]*$/.test(state.k))) return undefined;
+    if (state.k !== undefined && (typeof state.k !== 'string' || !/^[0-9a-f]*$/.test(state.k)))
+      return undefined;
     if (state.s !== undefined && !Number.isSafeInteger(state.s)) return undefined;
     if (state.r !== undefined) {
       const [name, ns, value] = state.r;
-      if (!Array.isArray(state.r) || typeof name !== 'string' || typeof ns !== 'string' || typeof value !== 'number') return undefined;
+      if (
+        !Array.isArray(state.r) ||
+        typeof name !== 'string' ||
+        typeof ns !== 'string' ||
+        typeof value !== 'number'
+      )
+        return undefined;
     }
     return state;
   } catch {

@@ -6,12 +6,18 @@ import { join } from 'node:path';
  * directory Electron's `app.getPath('userData')` returns for an app named imgmeta. The CLI computes it the same way
  * so that both open the same store without importing electron.
  */
-export function defaultStorePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function defaultStorePath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.IMGMETA_STORE) return env.IMGMETA_STORE;
   return join(userDataPath(env, platform), 'store');
 }
 
-export function userDataPath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function userDataPath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   const home = homedir();
   switch (platform) {
     case 'darwin':

@@ -11,10 +11,18 @@ import { iso } from './records';
  * [namespace, key]. Each value carries a version, the change sequence of the write that produced it, so an editor
  * can say "replace only what I read" and get `conflict` instead of overwriting someone else's change.
  */
-const info = (key: string, s: StoredMetadata): MetadataKeyInfo => ({ key, size: s.b.byteLength, version: s.v, updatedAt: iso(s.u) });
+const info = (key: string, s: StoredMetadata): MetadataKeyInfo => ({
+  key,
+  size: s.b.byteLength,
+  version: s.v,
+  updatedAt: iso(s.u),
+});
 
 export function namespaces(env: StoreEnv): MetadataNamespace[] {
-  return [...env.countsUnder(['meta'])].map(({ key, value }) => ({ namespace: key[1] as string, keys: value }));
+  return [...env.countsUnder(['meta'])].map(({ key, value }) => ({
+    namespace: key[1] as string,
+    keys: value,
+  }));
 }
 
 export function getValue(env: StoreEnv, namespace: string, key: string): MetadataValue {
@@ -23,7 +31,12 @@ export function getValue(env: StoreEnv, namespace: string, key: string): Metadat
   return { namespace, ...info(key, s), value: new Uint8Array(s.b) };
 }
 
-function checkVersion(current: StoredMetadata | undefined, expected: number | undefined, namespace: string, key: string): void {
+function checkVersion(
+  current: StoredMetadata | undefined,
+  expected: number | undefined,
+  namespace: string,
+  key: string,
+): void {
   if (expected === undefined) return;
   const actual = current?.v ?? 0;
   if (actual !== expected) {
@@ -49,7 +62,12 @@ export function setValue(
 }
 
 /** Many values in one transaction, for imports and the benchmark's batched writes. */
-export function setValues(env: StoreEnv, ctx: WriteContext, namespace: string, entries: Iterable<[string, Uint8Array]>): number {
+export function setValues(
+  env: StoreEnv,
+  ctx: WriteContext,
+  namespace: string,
+  entries: Iterable<[string, Uint8Array]>,
+): number {
   let n = 0;
   for (const [key, value] of entries) {
     setValue(env, ctx, { namespace, key, value });
@@ -58,7 +76,11 @@ export function setValues(env: StoreEnv, ctx: WriteContext, namespace: string, e
   return n;
 }
 
-export function deleteValue(env: StoreEnv, ctx: WriteContext, input: { namespace: string; key: string; expectedVersion?: number }): number {
+export function deleteValue(
+  env: StoreEnv,
+  ctx: WriteContext,
+  input: { namespace: string; key: string; expectedVersion?: number },
+): number {
   const current = env.dbs.metadata.get([input.namespace, input.key]);
   if (!current) throw notFound(`metadata key ${input.key} not found in namespace ${input.namespace}`);
   checkVersion(current, input.expectedVersion, input.namespace, input.key);
@@ -72,7 +94,11 @@ export function countPrefix(env: StoreEnv, namespace: string, prefix: string): n
   return env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
 }
 
-export function deletePrefix(env: StoreEnv, ctx: WriteContext | undefined, input: { namespace: string; prefix: string; dryRun: boolean }): number {
+export function deletePrefix(
+  env: StoreEnv,
+  ctx: WriteContext | undefined,
+  input: { namespace: string; prefix: string; dryRun: boolean },
+): number {
   if (input.dryRun || !ctx) return countPrefix(env, input.namespace, input.prefix);
   let n = 0;
   for (const key of [...env.dbs.metadata.getKeys(startingWith([input.namespace], input.prefix))]) {
@@ -93,17 +119,32 @@ export function listKeys(
   q: { namespace: string; prefix: string; cursor?: string; offset?: number; limit: number },
 ): Page<MetadataKeyInfo> {
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-  if (q.cursor !== undefined && (!cursor || cursor.k === undefined)) throw invalidArgument('cursor is not one this store issued');
+  if (q.cursor !== undefined && (!cursor || cursor.k === undefined))
+    throw invalidArgument('cursor is not one this store issued');
   const range = startingWith([q.namespace], q.prefix);
   const after = cursor ? Buffer.from(cursor.k!, 'hex') : undefined;
   const offset = cursor ? cursor.o : (q.offset ?? 0);
   const { start, skip } = after
     ? { start: after, skip: 0 }
-    : positions.locate({ db: env.dbs.metadata as Database<unknown, Key>, start: range.start, end: range.end, reverse: false }, env.changeSeq(), offset);
+    : positions.locate(
+        {
+          db: env.dbs.metadata as Database<unknown, Key>,
+          start: range.start,
+          end: range.end,
+          reverse: false,
+        },
+        env.changeSeq(),
+        offset,
+      );
   const items: MetadataKeyInfo[] = [];
   let lastKey: Key | undefined;
   let more = false;
-  for (const { key, value } of env.dbs.metadata.getRange({ start, end: range.end, offset: skip, snapshot: true })) {
+  for (const { key, value } of env.dbs.metadata.getRange({
+    start,
+    end: range.end,
+    offset: skip,
+    snapshot: true,
+  })) {
     if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) continue;
     if (items.length === q.limit) {
       more = true;
@@ -116,9 +157,12 @@ export function listKeys(
     items,
     total: countPrefix(env, q.namespace, q.prefix),
     offset,
-    nextCursor: more && lastKey !== undefined ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined,
+    nextCursor:
+      more && lastKey !== undefined
+        ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
+        : undefined,
   };
 }
 
-export const metadataKeyCount = (env: StoreEnv) => [...env.countsUnder(['meta'])].reduce((n, { value }) => n + value, 0);
-
+export const metadataKeyCount = (env: StoreEnv) =>
+  [...env.countsUnder(['meta'])].reduce((n, { value }) => n + value, 0);

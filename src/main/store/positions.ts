@@ -45,7 +45,14 @@ export class SparsePositions {
     for (;;) {
       let next: Buffer | undefined;
       // Only the sampled key is decoded (and re-encoded as an exact range boundary); the ones between are skipped natively.
-      for (const key of spec.db.getKeys({ start: from, end: spec.end, reverse: spec.reverse, offset: spacing, limit: 1, snapshot: true })) {
+      for (const key of spec.db.getKeys({
+        start: from,
+        end: spec.end,
+        reverse: spec.reverse,
+        offset: spacing,
+        limit: 1,
+        snapshot: true,
+      })) {
         next = encodeKey(key as Key);
       }
       if (!next) break;

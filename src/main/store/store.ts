@@ -42,16 +42,23 @@ export class Store {
 
   /** Deletion by names or by a filter; the filter is resolved in the same transaction that deletes. */
   deleteImages(
-    request: Omit<DeleteRequest, 'images'> & { images?: ImageRef[]; matching?: Pick<ListQuery, 'namespace' | 'filter'> },
+    request: Omit<DeleteRequest, 'images'> & {
+      images?: ImageRef[];
+      matching?: Pick<ListQuery, 'namespace' | 'filter'>;
+    },
   ): DeleteResult {
-    const resolve = () => [...(request.images ?? []), ...(request.matching ? this.catalog.matching(request.matching) : [])];
+    const resolve = () => [
+      ...(request.images ?? []),
+      ...(request.matching ? this.catalog.matching(request.matching) : []),
+    ];
     if (request.dryRun) return deleteImages(this.env, undefined, { ...request, images: resolve() });
     return this.write((ctx) => deleteImages(this.env, ctx, { ...request, images: resolve() }));
   }
 
   imageNamespaces(): NamespaceCount[] {
     const byName = new Map<string, NamespaceCount>();
-    const entry = (namespace: string) => byName.get(namespace) ?? byName.set(namespace, { namespace, images: 0, trash: 0 }).get(namespace)!;
+    const entry = (namespace: string) =>
+      byName.get(namespace) ?? byName.set(namespace, { namespace, images: 0, trash: 0 }).get(namespace)!;
     for (const { key, value } of this.env.countsUnder(['images'])) entry(key[1] as string).images = value;
     for (const { key, value } of this.env.countsUnder(['trash'])) entry(key[1] as string).trash = value;
     return [...byName.values()].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));

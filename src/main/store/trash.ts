@@ -18,7 +18,11 @@ export interface DeleteRequest {
   force: boolean;
 }
 
-export function deleteImages(env: StoreEnv, ctx: WriteContext | undefined, request: DeleteRequest): DeleteResult {
+export function deleteImages(
+  env: StoreEnv,
+  ctx: WriteContext | undefined,
+  request: DeleteRequest,
+): DeleteResult {
   const unique = new Map<string, ImageRef>();
   for (const ref of request.images) unique.set(JSON.stringify([ref.namespace, ref.name]), ref);
   const found: [ImageRef, StoredImage][] = [...unique.values()].map((ref) => [ref, getStored(env, ref)]);
@@ -85,17 +89,27 @@ const reverseRange = (prefix: Key[]) => {
   return { start: end, end: start, reverse: true };
 };
 
-export function restoreImages(env: StoreEnv, ctx: WriteContext, request: { ids?: string[]; images?: ImageRef[] }): ImageRecord[] {
-  const located = [...(request.ids ?? []).map((id) => locateById(env, id)), ...(request.images ?? []).map((ref) => locateByName(env, ref))];
+export function restoreImages(
+  env: StoreEnv,
+  ctx: WriteContext,
+  request: { ids?: string[]; images?: ImageRef[] },
+): ImageRecord[] {
+  const located = [
+    ...(request.ids ?? []).map((id) => locateById(env, id)),
+    ...(request.images ?? []).map((ref) => locateByName(env, ref)),
+  ];
   if (located.length === 0) throw invalidArgument('name at least one image or trash entry to restore');
   const restored: ImageRecord[] = [];
   const seen = new Set<string>();
   for (const [seq, entry] of located) {
     const id = JSON.stringify([entry.ns, entry.name]);
-    if (seen.has(id)) throw invalidArgument(`${entry.name} in namespace ${entry.ns} is named twice in one restore`);
+    if (seen.has(id))
+      throw invalidArgument(`${entry.name} in namespace ${entry.ns} is named twice in one restore`);
     seen.add(id);
     if (env.dbs.images.get([entry.ns, entry.name])) {
-      throw alreadyExists(`cannot restore ${entry.name}: an image of that name exists in namespace ${entry.ns}`);
+      throw alreadyExists(
+        `cannot restore ${entry.name}: an image of that name exists in namespace ${entry.ns}`,
+      );
     }
     removeTrash(env, ctx, seq, entry);
     // Content may have arrived while it was in the trash: the total is recomputed like on create.
@@ -114,9 +128,13 @@ export function purgeTrash(
   const located: Located[] =
     request.ids !== undefined
       ? [...new Set(request.ids)].map((id) => locateById(env, id))
-      : [...env.dbs.trash.getRange({ snapshot: true })].map(({ key, value }) => [(key as Key[])[0] as number, value]);
+      : [...env.dbs.trash.getRange({ snapshot: true })].map(({ key, value }) => [
+          (key as Key[])[0] as number,
+          value,
+        ]);
   const dropped = new Map<string, number>();
-  for (const [, entry] of located) dropped.set(entry.image.t.digest, (dropped.get(entry.image.t.digest) ?? 0) + 1);
+  for (const [, entry] of located)
+    dropped.set(entry.image.t.digest, (dropped.get(entry.image.t.digest) ?? 0) + 1);
   const reclaimedBytes = reclaimable(env, dropped);
   if (!request.dryRun) {
     if (!ctx) throw new Error('purgeTrash needs a write context unless it is a dry run');
@@ -125,16 +143,21 @@ export function purgeTrash(
   return { purged: located.length, reclaimedBytes };
 }
 
-export function listTrash(env: StoreEnv, q: { namespace?: string; cursor?: string; limit: number }): Page<TrashEntry> {
+export function listTrash(
+  env: StoreEnv,
+  q: { namespace?: string; cursor?: string; limit: number },
+): Page<TrashEntry> {
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-  if (q.cursor !== undefined && (!cursor || cursor.k === undefined)) throw invalidArgument('cursor is not one this store issued');
+  if (q.cursor !== undefined && (!cursor || cursor.k === undefined))
+    throw invalidArgument('cursor is not one this store issued');
   const all = { start: Buffer.from([0xff]), end: undefined, reverse: true };
   const start = cursor ? Buffer.from(cursor.k!, 'hex') : all.start;
   const items: TrashEntry[] = [];
   let lastKey: Key | undefined;
   let more = false;
   for (const { key, value } of env.dbs.trash.getRange({ start, reverse: true, snapshot: true })) {
-    if (cursor && lastKey === undefined && items.length === 0 && encodeKey(key as Key).equals(start)) continue;
+    if (cursor && lastKey === undefined && items.length === 0 && encodeKey(key as Key).equals(start))
+      continue;
     if (q.namespace !== undefined && value.ns !== q.namespace) continue;
     if (items.length === q.limit) {
       more = true;
@@ -149,6 +172,9 @@ export function listTrash(env: StoreEnv, q: { namespace?: string; cursor?: strin
     items,
     total,
     offset,
-    nextCursor: more && lastKey !== undefined ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' }) : undefined,
+    nextCursor:
+      more && lastKey !== undefined
+        ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
+        : undefined,
   };
 }
