@@ -52,8 +52,8 @@ export class Catalog {
     const refs: [string, string][] = [];
     // Transactions that touched no image (metadata writes) log nothing and leave imagesSeq alone.
     for (const { value } of this.env.dbs.changes.getRange({ start: from + 1, end: to + 1 })) {
-      if (value === 'reset') return undefined;
-      refs.push(...value);
+      if (value.r === 'reset') return undefined;
+      refs.push(...value.r);
     }
     return refs;
   }

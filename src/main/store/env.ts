@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
-import { childrenOf, type Key } from './keys';
+import { childrenOf, encodeKey, type Key } from './keys';
 
 /** Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read. */
 export const schemaVersion = 1;
@@ -53,7 +53,7 @@ export interface StoredTrash {
  * - content:  digest -> StoredContent; blobs: digest -> bytes; parents: [child, parent] -> role
  * - metadata: [namespace, key] -> StoredMetadata
  * - trash:    [seq, namespace, name] -> StoredTrash
- * - changes:  seq -> the image refs a transaction touched (or 'reset'), so readers catch up without rescanning
+ * - changes:  seq -> what a transaction touched (ChangeEntry), so readers catch up without rescanning
  * - meta:     'schema' | 'seq' (the change counter) | 'imagesSeq' (its value at the last image change) | 'createdAt'
  */
 export interface Databases {
@@ -66,18 +66,35 @@ export interface Databases {
   parents: Database<string, Key>;
   metadata: Database<StoredMetadata, Key>;
   trash: Database<StoredTrash, Key>;
-  changes: Database<[string, string][] | 'reset', number>;
+  changes: Database<ChangeEntry, number>;
+}
+
+/** The sorted key spaces a listing pages through: the images database, the index database, the metadata database. */
+export type KeySpace = 'images' | 'index' | 'metadata';
+/** A key a transaction added (+1) or removed (-1), encoded, so readers can shift their position samples. */
+export type LoggedKey = [space: KeySpace, sign: 1 | -1, key: Buffer];
+
+/**
+ * What one transaction changed, for other readers to catch up without rescanning: the image names it touched (for
+ * the catalog) and the keys it added and removed (for the position samples). Past a bound, 'reset': rebuild.
+ */
+export interface ChangeEntry {
+  r: [string, string][] | 'reset';
+  k: LoggedKey[] | 'reset';
 }
 
 /** How many change-log entries stay readable; a reader further behind rebuilds from the indexes. */
 export const changeLogLength = 10_000;
 /** A transaction touching more images than this logs one 'reset' (readers rebuild) instead of every name. */
 export const changeLogResetThreshold = 20_000;
+/** Likewise for added and removed keys (about ten per image), keeping a log entry far below lmdb-js's value limits. */
+const loggedKeysThreshold = 20_000;
 
 export class WriteContext {
   readonly now = Date.now();
   private readonly countDeltas = new Map<string, { key: Key; delta: number }>();
   private changed: [string, string][] | 'reset' = [];
+  private keys: LoggedKey[] | 'reset' = [];
 
   constructor(readonly seq: number) {}
 
@@ -95,6 +112,12 @@ export class WriteContext {
     if (this.changed.length > changeLogResetThreshold) this.changed = 'reset';
   }
 
+  keyChanged(space: KeySpace, sign: 1 | -1, key: Key): void {
+    if (this.keys === 'reset') return;
+    this.keys.push([space, sign, encodeKey(key)]);
+    if (this.keys.length > loggedKeysThreshold) this.keys = 'reset';
+  }
+
   /** Applied inside the transaction, after the caller's writes. */
   finish(dbs: Databases): void {
     for (const { key, delta } of this.countDeltas.values()) {
@@ -105,10 +128,10 @@ export class WriteContext {
       else dbs.counts.put(key, next);
     }
     dbs.meta.put('seq', this.seq);
-    if (this.changed === 'reset' || this.changed.length > 0) {
-      dbs.changes.put(this.seq, this.changed);
-      dbs.meta.put('imagesSeq', this.seq);
-    }
+    const imagesChanged = this.changed === 'reset' || this.changed.length > 0;
+    if (imagesChanged || this.keys === 'reset' || this.keys.length > 0)
+      dbs.changes.put(this.seq, { r: this.changed, k: this.keys });
+    if (imagesChanged) dbs.meta.put('imagesSeq', this.seq);
     if (this.seq > changeLogLength) dbs.changes.remove(this.seq - changeLogLength);
   }
 }

@@ -54,7 +54,11 @@ function countKeys(ns: string, s: StoredImage): Key[] {
 /** Writes a record with every index entry and count it implies. */
 export function putImage(env: StoreEnv, ctx: WriteContext, ns: string, name: string, s: StoredImage): void {
   env.dbs.images.put([ns, name], s);
-  for (const [key, value] of indexEntries(ns, name, s)) env.dbs.index.put(key, value);
+  ctx.keyChanged('images', 1, [ns, name]);
+  for (const [key, value] of indexEntries(ns, name, s)) {
+    env.dbs.index.put(key, value);
+    ctx.keyChanged('index', 1, key);
+  }
   for (const key of countKeys(ns, s)) ctx.addCount(key, 1);
   ctx.imageChanged(ns, name);
 }
@@ -67,7 +71,11 @@ export function removeImage(
   s: StoredImage,
 ): void {
   env.dbs.images.remove([ns, name]);
-  for (const [key] of indexEntries(ns, name, s)) env.dbs.index.remove(key);
+  ctx.keyChanged('images', -1, [ns, name]);
+  for (const [key] of indexEntries(ns, name, s)) {
+    env.dbs.index.remove(key);
+    ctx.keyChanged('index', -1, key);
+  }
   for (const key of countKeys(ns, s)) ctx.addCount(key, -1);
   ctx.imageChanged(ns, name);
 }
@@ -314,8 +322,13 @@ export function listByIndex(
   } else {
     offset = q.offset ?? 0;
     ({ start, skip } = positions.locate(
-      { db: db as Database<unknown, Key>, start: reverse ? range.end : range.start, end, reverse },
-      env.imagesSeq(),
+      {
+        space: plan.db,
+        db: db as Database<unknown, Key>,
+        start: reverse ? range.end : range.start,
+        end,
+        reverse,
+      },
       offset,
     ));
   }

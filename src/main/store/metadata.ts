@@ -57,7 +57,10 @@ export function setValue(
   checkVersion(current, input.expectedVersion, input.namespace, input.key);
   const stored: StoredMetadata = { v: ctx.seq, u: ctx.now, b: input.value };
   env.dbs.metadata.put([input.namespace, input.key], stored);
-  if (!current) ctx.addCount(['meta', input.namespace], 1);
+  if (!current) {
+    ctx.addCount(['meta', input.namespace], 1);
+    ctx.keyChanged('metadata', 1, [input.namespace, input.key]);
+  }
   return info(input.key, stored);
 }
 
@@ -86,6 +89,7 @@ export function deleteValue(
   checkVersion(current, input.expectedVersion, input.namespace, input.key);
   env.dbs.metadata.remove([input.namespace, input.key]);
   ctx.addCount(['meta', input.namespace], -1);
+  ctx.keyChanged('metadata', -1, [input.namespace, input.key]);
   return 1;
 }
 
@@ -103,6 +107,7 @@ export function deletePrefix(
   let n = 0;
   for (const key of [...env.dbs.metadata.getKeys(startingWith([input.namespace], input.prefix))]) {
     env.dbs.metadata.remove(key);
+    ctx.keyChanged('metadata', -1, key as Key);
     n++;
   }
   ctx.addCount(['meta', input.namespace], -n);
@@ -128,12 +133,12 @@ export function listKeys(
     ? { start: after, skip: 0 }
     : positions.locate(
         {
+          space: 'metadata',
           db: env.dbs.metadata as Database<unknown, Key>,
           start: range.start,
           end: range.end,
           reverse: false,
         },
-        env.changeSeq(),
         offset,
       );
   const items: MetadataKeyInfo[] = [];

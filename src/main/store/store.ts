@@ -14,10 +14,11 @@ import { deleteImages, type DeleteRequest } from './trash';
  */
 export class Store {
   readonly catalog: Catalog;
-  readonly positions = new SparsePositions();
+  readonly positions: SparsePositions;
 
   private constructor(readonly env: StoreEnv) {
     this.catalog = new Catalog(env);
+    this.positions = new SparsePositions(env);
   }
 
   static open(path: string, options: StoreEnvOptions = {}): Store {
