@@ -112,8 +112,9 @@ export function treeSize(env: StoreEnv, target: Descriptor): number {
   while (queue.length > 0 && seen.size < 10_000) {
     const content = env.dbs.content.get(queue.pop()!);
     if (!content) continue;
-    for (const [, child] of content.k) {
-      if (seen.has(child.digest)) continue;
+    for (const [role, child] of content.k) {
+      // A referrer's subject is another image, not part of this one.
+      if (role === 'subject' || seen.has(child.digest)) continue;
       seen.add(child.digest);
       total += child.size;
       queue.push(child.digest);
@@ -200,7 +201,7 @@ export function tagImage(
   return createImage(env, ctx, { namespace, name, target: from.t, labels: { ...from.l } });
 }
 
-/** Images whose target is one of `digests`, for size refreshes and for finding what a blob is part of. */
+/** Images whose target is `digest`: for size refreshes, and for what a blob is part of. */
 export function* imagesTargeting(env: StoreEnv, digest: string): Generator<ImageRef> {
   for (const key of env.dbs.index.getKeys(childrenOf(['d', digest]))) {
     const [, , namespace, name] = key as [string, string, string, string];
