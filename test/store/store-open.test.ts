@@ -183,6 +183,27 @@ describe('store.check', () => {
     }
   });
 
+  it('content that is unreachable but not queued for GC is an error: GC would never free it', async () => {
+    const { service, store, dir } = await healthy();
+    const orphan = new TextEncoder().encode('{"orphan":true}');
+    const info = await service['content.put']({ bytes: orphan, mediaType: 'application/json' });
+    expect((await service['store.check']({})).ok).toBe(true); // queued on arrival
+    store.close();
+    withRawEnv(dir, (root) => root.openDB('pending', {}).removeSync(info.digest));
+    const reopened = openStore(dir);
+    try {
+      const report = await reopened.service['store.check']({});
+      expect(report.errors).toEqual([
+        {
+          kind: 'content',
+          message: expect.stringContaining(`${info.digest} is unreachable but not queued`) as unknown,
+        },
+      ]);
+    } finally {
+      reopened.dispose();
+    }
+  });
+
   it('a missing index entry is an error of kind index', async () => {
     const { service, store, dir } = await healthy();
     const created = Date.parse(

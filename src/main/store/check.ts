@@ -1,6 +1,7 @@
 import type { CheckProblem, CheckReport, IncompleteImage } from '../../shared/types';
 import { childrenOfBlob, contentTree, digestOf } from './content';
 import type { StoreEnv } from './env';
+import { garbage, unreachableByFullMark } from './gc';
 import { labelPairs } from './images';
 import { decodeKey, encodeKey, type Key } from './keys';
 
@@ -113,6 +114,11 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
       problem('content', `blob ${String(key)} has no content record`);
   }
   if (contentBytes > 0) bump(['contentBytes'], contentBytes);
+  const collectable = new Set(garbage(env).digests);
+  for (const digest of unreachableByFullMark(env)) {
+    if (!collectable.has(digest))
+      problem('content', `content ${digest} is unreachable but not queued for garbage collection`);
+  }
 
   const keysPerNamespace = new Map<string, number>();
   for (const key of env.dbs.metadata.getKeys({ snapshot: true })) {

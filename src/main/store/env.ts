@@ -54,6 +54,7 @@ export interface StoredTrash {
  * - metadata: [namespace, key] -> StoredMetadata
  * - trash:    [seq, namespace, name] -> StoredTrash
  * - changes:  seq -> what a transaction touched (ChangeEntry), so readers catch up without rescanning
+ * - pending:  digest -> true: content whose last reference went away, or that arrived unreferenced: where GC looks
  * - meta:     'schema' | 'seq' (the change counter) | 'imagesSeq' (its value at the last image change) | 'createdAt'
  */
 export interface Databases {
@@ -67,6 +68,7 @@ export interface Databases {
   metadata: Database<StoredMetadata, Key>;
   trash: Database<StoredTrash, Key>;
   changes: Database<ChangeEntry, number>;
+  pending: Database<true, string>;
 }
 
 /** The sorted key spaces a listing pages through: the images database, the index database, the metadata database. */
@@ -124,8 +126,11 @@ export class WriteContext {
       if (delta === 0) continue;
       const next = (dbs.counts.get(key) ?? 0) + delta;
       if (next < 0) throw new ImgmetaError('internal', `count ${JSON.stringify(key)} would go negative`);
-      if (next === 0) dbs.counts.remove(key);
-      else dbs.counts.put(key, next);
+      if (next === 0) {
+        dbs.counts.remove(key);
+        // The last image or trash entry pointing at this digest is gone: GC looks here (and below) next time.
+        if (Array.isArray(key) && key[0] === 'ref') dbs.pending.put(key[1] as string, true);
+      } else dbs.counts.put(key, next);
     }
     dbs.meta.put('seq', this.seq);
     const imagesChanged = this.changed === 'reset' || this.changed.length > 0;
@@ -161,6 +166,7 @@ export class StoreEnv {
       metadata: root.openDB('metadata', {}),
       trash: root.openDB('trash', {}),
       changes: root.openDB('changes', { keyEncoding: 'uint32' }),
+      pending: root.openDB('pending', {}),
     } as Databases;
   }
 
