@@ -1,31 +1,15 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/main/service';
 import { Store } from '../../src/main/store/store';
+import { bundleWorker, projectNodePath } from '../helpers/bundle';
 import { tempDir } from '../helpers/store';
 
-const root = join(import.meta.dirname, '..', '..');
 let worker: string;
 
 beforeAll(async () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
-  };
-  worker = join(tempDir('imgmeta-ack-'), 'ack-worker.cjs');
-  await build({
-    absWorkingDir: root,
-    entryPoints: [join(root, 'test', 'helpers', 'ack-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: Object.keys(pkg.dependencies ?? {}).flatMap((d) => [d, `${d}/*`]),
-    logLevel: 'warning',
-  });
+  worker = await bundleWorker('ack-worker.ts');
 });
 
 describe('an acknowledged write is on disk', () => {
@@ -33,7 +17,7 @@ describe('an acknowledged write is on disk', () => {
     const path = join(tempDir(), 'store');
     const acked = await new Promise<number[]>((resolve, reject) => {
       const child = spawn(process.execPath, [worker, path, '40'], {
-        env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+        env: { ...process.env, NODE_PATH: projectNodePath },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';

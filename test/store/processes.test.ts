@@ -1,31 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { listAll, nextTurn, openStore, tempDir } from '../helpers/store';
+import { bundleWorker, projectNodePath } from '../helpers/bundle';
+import { listAll, nextTurn, openStore } from '../helpers/store';
 
-const root = join(import.meta.dirname, '..', '..');
 let worker: string;
 
-/** The worker is TypeScript importing src/: bundle it the way scripts/build-cli.mjs bundles the CLI. */
 beforeAll(async () => {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
-  };
-  const deps = Object.keys(pkg.dependencies ?? {});
-  worker = join(tempDir('imgmeta-worker-'), 'writer-worker.cjs');
-  await build({
-    absWorkingDir: root,
-    entryPoints: [join(root, 'test', 'helpers', 'writer-worker.ts')],
-    outfile: worker,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: deps.flatMap((d) => [d, `${d}/*`]),
-    logLevel: 'warning',
-  });
+  worker = await bundleWorker('writer-worker.ts');
 });
 
 interface Run {
@@ -38,7 +19,7 @@ function runWorker(store: string, id: string, count: number, increments: number)
   return new Promise((resolve, reject) => {
     // The bundle lives in a temp dir: its run-time dependencies (lmdb, ...) resolve from this project's node_modules.
     const child = spawn(process.execPath, [worker, store, id, String(count), String(increments)], {
-      env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+      env: { ...process.env, NODE_PATH: projectNodePath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
