@@ -1,0 +1,59 @@
+// Prepares `npm run bench`: installs bench/'s own dependencies (better-sqlite3, a benchmark-only peer that compiles
+// from source here in about two minutes) with `npm ci` when they are missing or not the locked versions, then
+// bundles bench/store-bench.ts with the store it measures into out/bench/store-bench.cjs. lmdb (native) stays
+// external and loads from the root node_modules; better-sqlite3 is loaded from bench/node_modules at run time.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const bench = dirname(fileURLToPath(import.meta.url));
+const root = join(bench, '..');
+const outfile = join(root, 'out', 'bench', 'store-bench.cjs');
+
+/** Every locked package is installed at its locked version, and the native module loads in this Node. */
+function installed() {
+  const lock = JSON.parse(readFileSync(join(bench, 'package-lock.json'), 'utf8'));
+  for (const [path, entry] of Object.entries(lock.packages ?? {})) {
+    if (path === '') continue;
+    const manifest = join(bench, path, 'package.json');
+    if (!existsSync(manifest) || JSON.parse(readFileSync(manifest, 'utf8')).version !== entry.version)
+      return false;
+  }
+  try {
+    execFileSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close()"], {
+      cwd: bench,
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!installed()) {
+  console.log('bench: installing bench/ dependencies (npm ci; better-sqlite3 builds from source)...');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: bench, stdio: 'inherit' });
+}
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const external = Object.keys(pkg.dependencies ?? {}).flatMap((d) => [d, `${d}/*`]);
+try {
+  await build({
+    absWorkingDir: root,
+    entryPoints: [join(bench, 'store-bench.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    external: [...external, 'better-sqlite3'],
+    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+    logLevel: 'warning',
+  });
+} catch {
+  process.exit(1); // esbuild has already printed the errors
+}
+console.log(`bench: built ${relative(root, outfile)}`);

@@ -1,0 +1,748 @@
+// The store benchmark (`npm run bench`): imgmeta's LMDB store against raw lmdb-js (the ceiling), better-sqlite3
+// (what a user would pick instead) and, for metadata, Docker's file-per-key store, on the same generated data in one
+// run. Prints the table and writes bench/results/store.json and bench/results/store.md.
+//
+// BENCH_SCALE=0.1 scales every count down (for working on the benchmark itself; results are written at 1 only).
+// BENCH_FILL_BATCH=50000 fills the stores in 50k-image transactions instead of one (much slower: see config).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { setValue } from '../src/main/store/metadata';
+import {
+  dataNow,
+  generateImages,
+  imageId,
+  generateMetadata,
+  prng,
+  sampleIndexes,
+  type ImageData,
+  type MetadataSpec,
+} from './data';
+import { now, sample, stats, timed, type Stats } from './measure';
+import { FilePerKey } from './peer-files';
+import { Imgmeta } from './peer-imgmeta';
+import { RawLmdb } from './peer-lmdb';
+import { loadSqlite, Sqlite, sqliteSettings } from './peer-sqlite';
+import type { ImagePeer, MetadataPeer, PageQuery, PageResult, PeerId } from './peers';
+import { check, renderMarkdown, renderText, type Figure, type Row } from './report';
+
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+const config = {
+  images: Math.round(1_000_000 * scale),
+  metadataKeys: Math.round(1_000_000 * scale),
+  fileKeys: Math.round(100_000 * scale),
+  /**
+   * Images per durable transaction for the 1M fill. One transaction: in 50k batches every commit copies nearly every
+   * index page (random keys), which took 412 s for imgmeta and 171 s for raw lmdb-js here; `imagesBatch` measures
+   * that cost as one batch into the full store. BENCH_FILL_BATCH=50000 runs the fill that way.
+   */
+  fillBatch: Number(process.env.BENCH_FILL_BATCH ?? '1000000'),
+  /** The batch size of the store's bulk path (~20k-50k per transaction): the metadata import and one image batch. */
+  batch: 50_000,
+  /** Images deleted (with their blobs) by the delete + GC step. */
+  deleted: Math.round(10_000 * scale),
+  pageSize: 100,
+  deepName: Math.round(900_000 * scale),
+  deepSorted: Math.round(500_000 * scale),
+  label: 'env=prod',
+  substrings: ['nginx', 'coredns', 'redis:7', 'acme/api', ':v1.2', 'bookworm', 'csi-', 'sha-0'],
+  metadataPrefix: 'sha256/ab',
+  singleSets: 1000,
+  /** Right after a bulk import LMDB commits take ~0.1-1 s each here: fewer samples there. */
+  singleSetsAfterBulk: 200,
+};
+
+const benchDir = resolve(import.meta.dirname, '..', '..', 'bench');
+const resultsDir = join(benchDir, 'results');
+
+const rows: Row[] = [];
+/** Where the wall time goes: every progress line, also written to the results. */
+const timeline: string[] = [];
+const log = (message: string) => {
+  const line = `[${((now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`;
+  timeline.push(line);
+  process.stderr.write(`${line}\n`);
+};
+const started = now();
+
+// ---- sampling ---------------------------------------------------------------------------------------------------
+
+/**
+ * Latency of `fn(i)` over up to `maxN` calls (at least `minN`), stopping once `budgetMs` is spent: >= 1000 samples
+ * for cheap reads, a handful for the operations that take 100 ms.
+ */
+function latency(
+  fn: (i: number) => unknown,
+  { maxN = 1000, minN = 5, budgetMs = 400, warmup = 2 } = {},
+): Stats {
+  for (let i = 0; i < warmup; i++) fn(i);
+  const ms: number[] = [];
+  const end = now() + budgetMs;
+  for (let i = 0; i < maxN && (i < minN || now() < end); i++) {
+    const start = now();
+    fn(i);
+    ms.push(now() - start);
+  }
+  return stats(ms);
+}
+
+const p50 = (s: Stats, note?: string): Figure => ({ value: s.p50, unit: 'ms', stats: s, note });
+const p99 = (s: Stats, note?: string): Figure => ({ value: s.p99, unit: 'ms', stats: s, note });
+const once = (ms: number, note?: string): Figure => ({ value: ms, unit: 'ms', note });
+const rate = (count: number, ms: number, note?: string): Figure => ({
+  value: (count / ms) * 1000,
+  unit: 'rate',
+  note,
+  stats: undefined,
+});
+
+/** Same answer from every peer, or the comparison is meaningless: a mismatch fails the run. */
+function sameItems(operation: string, results: Partial<Record<PeerId, PageResult>>): void {
+  const names = Object.entries(results).map(
+    ([peer, r]) => [peer, r!.items.map((i) => `${i.namespace}/${i.name}`).join('\n')] as const,
+  );
+  for (const [peer, list] of names.slice(1)) {
+    if (list !== names[0]![1])
+      throw new Error(`${operation}: ${peer} returned different items than ${names[0]![0]}`);
+  }
+  const totals = Object.entries(results).filter(([, r]) => r!.total !== undefined);
+  for (const [peer, r] of totals.slice(1)) {
+    if (r!.total !== totals[0]![1]!.total)
+      throw new Error(`${operation}: ${peer} counted ${r!.total}, ${totals[0]![0]} ${totals[0]![1]!.total}`);
+  }
+}
+
+// ---- images -----------------------------------------------------------------------------------------------------
+
+interface ImagePeers {
+  imgmeta: Imgmeta;
+  lmdb: RawLmdb;
+  sqlite: Sqlite;
+}
+
+const imagePeers = (p: ImagePeers): ImagePeer[] => [p.imgmeta, p.lmdb, p.sqlite];
+
+function bulkCreate(p: ImagePeers, data: ImageData): void {
+  const figures: Row['figures'] = {};
+  for (const peer of imagePeers(p)) {
+    peer.putBlobs(data.blobs);
+    const batches: number[] = [];
+    for (let i = 0; i < data.images.length; i += config.fillBatch) {
+      batches.push(timed(() => peer.createImages(data.images.slice(i, i + config.fillBatch))).ms);
+    }
+    const ms = batches.reduce((a, b) => a + b, 0);
+    const growth =
+      batches.length === 1
+        ? 'one transaction'
+        : `first batch ${(batches[0]! / 1000).toFixed(1)} s, last ${(batches[batches.length - 1]! / 1000).toFixed(1)} s`;
+    figures[peer.id] = rate(data.images.length, ms, `${(ms / 1000).toFixed(1)} s total; ${growth}`);
+    log(`bulk create ${peer.id}: ${(ms / 1000).toFixed(1)} s (${growth})`);
+  }
+  rows.push({
+    id: 'images.bulkCreate',
+    operation: `bulk create ${config.images.toLocaleString('en')} images (${config.fillBatch >= config.images ? 'one durable transaction' : `${config.fillBatch / 1000}k per durable transaction`})`,
+    figures,
+    checks: [],
+  });
+}
+
+function countAll(p: ImagePeers): void {
+  const figures: Row['figures'] = {};
+  const counts = new Set<number>();
+  for (const peer of imagePeers(p)) {
+    figures[peer.id] = p50(latency(() => counts.add(peer.countAll())));
+  }
+  if (counts.size !== 1) throw new Error(`count: peers disagree: ${[...counts].join(', ')}`);
+  rows.push({
+    id: 'images.count',
+    operation: 'count all images',
+    figures,
+    checks: [check.ratio('lmdb', 1.5), check.faster('sqlite')],
+    note: 'raw: getStats().entryCount; sqlite: SELECT COUNT(*)',
+  });
+}
+
+function countNamespace(p: ImagePeers): void {
+  const figures: Row['figures'] = {};
+  const counts = new Set<number>();
+  for (const peer of imagePeers(p))
+    figures[peer.id] = p50(latency(() => counts.add(peer.countNamespace('k8s.io'))));
+  if (counts.size !== 1) throw new Error(`count k8s.io: peers disagree: ${[...counts].join(', ')}`);
+  rows.push({
+    id: 'images.countNamespace',
+    operation: 'count one namespace (k8s.io)',
+    figures,
+    checks: [check.ratio('lmdb', 1.5), check.faster('sqlite')],
+    note: 'raw: getKeysCount over the namespace range; sqlite: COUNT(*) WHERE ns = ?',
+  });
+}
+
+/** One page query on every image peer: cross-checked at the first offset, then timed over `offsets(i)`. */
+function pageRow(
+  p: ImagePeers,
+  id: string,
+  operation: string,
+  query: PageQuery,
+  options: {
+    offsets?: (i: number) => number;
+    orders?: boolean;
+    peers?: ImagePeer[];
+    note?: string;
+    checks?: Row['checks'];
+  } = {},
+): void {
+  const peers = options.peers ?? imagePeers(p);
+  const results: Partial<Record<PeerId, PageResult>> = {};
+  for (const peer of peers) results[peer.id] = peer.page(query);
+  sameItems(operation, results);
+  if (options.orders) {
+    const desc: Partial<Record<PeerId, PageResult>> = {};
+    for (const peer of peers) desc[peer.id] = peer.page({ ...query, order: 'desc' });
+    sameItems(`${operation} (desc)`, desc);
+  }
+  const figures: Row['figures'] = {};
+  for (const peer of peers) {
+    const at = (i: number): PageQuery => ({
+      ...query,
+      offset: options.offsets ? options.offsets(i) : query.offset,
+      order: options.orders && i % 2 === 1 ? 'desc' : query.order,
+    });
+    figures[peer.id] = p50(latency((i) => peer.page(at(i))));
+  }
+  rows.push({
+    id,
+    operation,
+    figures,
+    checks: options.checks ?? [check.under(10), check.ratio('lmdb', 1.5), check.faster('sqlite')],
+    note: options.note,
+  });
+}
+
+/**
+ * One-time costs on a freshly opened store (what a new process pays once): the first deep page, then the first
+ * name-substring query, which needs the in-memory catalog.
+ */
+function firstAfterOpen(p: ImagePeers): void {
+  p.imgmeta.reopen();
+  const deep = timed(() =>
+    p.imgmeta.page({ sort: 'name', order: 'asc', offset: config.deepName, limit: config.pageSize }),
+  ).ms;
+  const substring = timed(() => p.imgmeta.nameContains('nginx:1', config.pageSize)).ms;
+  rows.push({
+    id: 'images.deepAfterOpen',
+    operation: `page at ${config.deepName.toLocaleString('en')} by name, first after open (cold)`,
+    figures: { imgmeta: once(deep) },
+    checks: [],
+    note: 'paid once per process',
+  });
+  rows.push({
+    id: 'images.substringAfterOpen',
+    operation: 'first name-substring query after open (builds the catalog)',
+    figures: { imgmeta: once(substring) },
+    checks: [],
+    note: 'paid once per process, then kept current from the change log',
+  });
+}
+
+/** A new sort order or filter on a warm catalog: the first query sorts or filters every row, later pages slice. */
+function catalogFirstQuery(p: ImagePeers, id: string, operation: string, query: PageQuery): void {
+  const ms = timed(() => p.imgmeta.page(query)).ms;
+  rows.push({
+    id,
+    operation,
+    figures: { imgmeta: once(ms) },
+    checks: [check.under(10)],
+    note: 'the first query of its kind (later pages of it are the warm row below)',
+  });
+}
+
+function cursorRow(p: ImagePeers): void {
+  const query: PageQuery = { sort: 'name', order: 'asc', offset: config.deepName, limit: config.pageSize };
+  const firsts: Partial<Record<PeerId, PageResult>> = {};
+  const nexts: Partial<Record<PeerId, PageResult>> = {};
+  for (const peer of imagePeers(p)) {
+    firsts[peer.id] = peer.page(query);
+    nexts[peer.id] = peer.nextPage(query, firsts[peer.id]!);
+  }
+  sameItems('next page by cursor', nexts);
+  const figures: Row['figures'] = {};
+  for (const peer of imagePeers(p))
+    figures[peer.id] = p50(latency(() => peer.nextPage(query, firsts[peer.id]!)));
+  rows.push({
+    id: 'images.cursorDeep',
+    operation: `next page by cursor at ${config.deepName.toLocaleString('en')}`,
+    figures,
+    checks: [check.under(10), check.ratio('lmdb', 1.5), check.faster('sqlite')],
+    note: 'raw: getKeys from the last key; sqlite: keyset WHERE (name, ns) > (?, ?)',
+  });
+}
+
+function nameSubstring(p: ImagePeers): void {
+  const figures: Row['figures'] = {};
+  const all: Partial<Record<PeerId, PageResult[]>> = {};
+  for (const peer of imagePeers(p)) {
+    const results: PageResult[] = [];
+    const ms = config.substrings.map(
+      (needle) => timed(() => results.push(peer.nameContains(needle, config.pageSize))).ms,
+    );
+    figures[peer.id] = p50(stats(ms), `max ${Math.max(...ms).toFixed(1)} ms over ${ms.length} needles`);
+    all[peer.id] = results;
+  }
+  config.substrings.forEach((needle, i) =>
+    sameItems(
+      `name contains ${needle}`,
+      Object.fromEntries(Object.entries(all).map(([peer, r]) => [peer, r[i]!])),
+    ),
+  );
+  const totals = all.imgmeta!.map((r) => r.total ?? 0);
+  rows.push({
+    id: 'images.nameSubstring',
+    operation: `name-substring filter over ${config.images.toLocaleString('en')} names (total + first page)`,
+    figures,
+    checks: [check.faster('sqlite')],
+    note: `${config.substrings.length} needles, each a new query (${Math.min(...totals)}..${Math.max(...totals)} matches); sqlite: COUNT(*) + page with LIKE '%x%'; raw: a scan of the name index`,
+  });
+}
+
+function liveStore(p: ImagePeers, data: ImageData): void {
+  // A deep sorted page right after an unrelated write (a metadata set): does the catalog keep its sorted results?
+  const query: PageQuery = {
+    sort: 'created',
+    order: 'asc',
+    offset: config.deepSorted,
+    limit: config.pageSize,
+  };
+  p.imgmeta.page(query);
+  const value = new TextEncoder().encode('sha256:' + '0'.repeat(64));
+  p.imgmeta.store.write((ctx) =>
+    setValue(p.imgmeta.store.env, ctx, {
+      namespace: 'diffid-by-digest',
+      key: 'sha256/' + '1'.repeat(64),
+      value,
+    }),
+  );
+  const afterMeta = timed(() => p.imgmeta.page(query)).ms;
+  rows.push({
+    id: 'images.afterUnrelatedWrite',
+    operation: `page at ${config.deepSorted.toLocaleString('en')} by created, first after a metadata write`,
+    figures: { imgmeta: once(afterMeta) },
+    checks: [check.under(10)],
+    note: 'a write that touches no image',
+  });
+  const template = data.images[0]!;
+  p.imgmeta.createImages([{ ...template, name: 'docker.io/library/bench:after', createdAt: dataNow }]);
+  const afterImage = timed(() => p.imgmeta.page(query)).ms;
+  rows.push({
+    id: 'images.afterOneImage',
+    operation: `page at ${config.deepSorted.toLocaleString('en')} by created, first after creating one image`,
+    figures: { imgmeta: once(afterImage) },
+    checks: [check.under(10)],
+    note: 'one image written since the previous query in this order',
+  });
+  p.imgmeta.deleteImages([{ namespace: template.namespace, name: 'docker.io/library/bench:after' }]);
+}
+
+/** The store's bulk path at scale: one batch of the documented size (~20k-50k per transaction) into the full store. */
+function imagesBatch(p: ImagePeers, data: ImageData): void {
+  const existing = new Set(data.images.map((i) => imageId(i.namespace, i.name)));
+  const batch = generateImages(config.batch, 0, 43, existing).images;
+  const figures: Row['figures'] = {};
+  for (const peer of imagePeers(p)) {
+    const ms = timed(() => peer.createImages(batch)).ms;
+    figures[peer.id] = rate(batch.length, ms, `${(ms / 1000).toFixed(1)} s for the batch`);
+    log(`batch of ${batch.length} into the full store ${peer.id}: ${(ms / 1000).toFixed(1)} s`);
+  }
+  rows.push({
+    id: 'images.batchIntoFull',
+    operation: `create ${config.batch.toLocaleString('en')} more images in one transaction (store holds ${config.images.toLocaleString('en')})`,
+    figures,
+    checks: [],
+    note: 'random keys touch nearly every index page, and LMDB copies each touched page on commit',
+  });
+}
+
+function deleteAndGc(p: ImagePeers, data: ImageData): void {
+  const refs = data.doomed.map((i) => ({ namespace: data.images[i]!.namespace, name: data.images[i]!.name }));
+  const figures: Row['figures'] = {};
+  const removed = new Set<number>();
+  for (const peer of imagePeers(p)) {
+    const del = timed(() => peer.deleteImages(refs)).ms;
+    const gc = timed(() => removed.add(peer.gc())).ms;
+    figures[peer.id] = once(del + gc, `delete ${del.toFixed(0)} ms + gc ${gc.toFixed(0)} ms`);
+    log(`delete + gc ${peer.id}: ${del.toFixed(0)} + ${gc.toFixed(0)} ms`);
+  }
+  if (removed.size !== 1 || !removed.has(data.blobs.length))
+    throw new Error(`gc: peers removed ${[...removed].join(', ')}, expected ${data.blobs.length}`);
+  rows.push({
+    id: 'images.deleteGc',
+    operation: `delete ${refs.length.toLocaleString('en')} images (purge) + GC of their ${data.blobs.length.toLocaleString('en')} blobs`,
+    figures,
+    checks: [],
+    note: 'raw: digest-index lookup per stored blob, then sweep; sqlite: recursive CTE mark + DELETE',
+  });
+  const rebuild = timed(() =>
+    p.imgmeta.page({ sort: 'name', order: 'asc', offset: config.deepName, limit: config.pageSize }),
+  ).ms;
+  rows.push({
+    id: 'images.afterBulkDelete',
+    operation: `page at ${config.deepName.toLocaleString('en')} by name, first after the delete`,
+    figures: { imgmeta: once(rebuild) },
+    checks: [check.under(10)],
+    note: '10,000 images deleted in one transaction since the previous query',
+  });
+}
+
+function imageBenchmarks(p: ImagePeers, data: ImageData): void {
+  const q = (sort: PageQuery['sort'], offset: number, label?: string): PageQuery => ({
+    sort,
+    order: 'asc',
+    offset,
+    limit: config.pageSize,
+    label,
+  });
+  // Offsets around `base`, so that no two consecutive samples ask for the same page.
+  const spread = (base: number) => (i: number) =>
+    base + ((i * 7919) % Math.min(1000, Math.max(1, Math.floor(base / 2))));
+
+  bulkCreate(p, data);
+  countAll(p);
+  countNamespace(p);
+  pageRow(p, 'images.firstPage', 'first page of 100 by name', q('name', 0), { orders: false });
+  firstAfterOpen(p);
+  log('first queries after open done');
+  pageRow(
+    p,
+    'images.deepName',
+    `page at ${config.deepName.toLocaleString('en')} by name`,
+    q('name', config.deepName),
+    {
+      offsets: spread(config.deepName),
+      note: 'raw and sqlite skip with offset (linear); imgmeta warm (after the first deep query)',
+    },
+  );
+  cursorRow(p);
+  for (const sort of ['created', 'size'] as const) {
+    catalogFirstQuery(
+      p,
+      `images.${sort}First`,
+      `page at ${config.deepSorted.toLocaleString('en')} by ${sort}, first query in that order`,
+      q(sort, config.deepSorted),
+    );
+    pageRow(
+      p,
+      `images.${sort}Deep`,
+      `page at ${config.deepSorted.toLocaleString('en')} by ${sort} (asc and desc)`,
+      q(sort, config.deepSorted),
+      {
+        offsets: spread(config.deepSorted),
+        orders: true,
+        note: 'warm (after the first query in that order)',
+      },
+    );
+  }
+  log('sorted pages done');
+  nameSubstring(p);
+  log('substring done');
+
+  const labelTotal = p.imgmeta.page(q('name', 0, config.label)).total!;
+  pageRow(
+    p,
+    'images.labelFirst',
+    `label filter ${config.label}: first page by name`,
+    q('name', 0, config.label),
+  );
+  const labelDeep = Math.floor(labelTotal / 2);
+  catalogFirstQuery(
+    p,
+    'images.labelDeepFirst',
+    `label filter ${config.label}: page at ${labelDeep.toLocaleString('en')}, first query`,
+    q('name', labelDeep, config.label),
+  );
+  pageRow(
+    p,
+    'images.labelDeep',
+    `label filter ${config.label}: page at ${labelDeep.toLocaleString('en')} of ${labelTotal.toLocaleString('en')} by name`,
+    q('name', labelDeep, config.label),
+    {
+      offsets: spread(labelDeep),
+    },
+  );
+  pageRow(
+    p,
+    'images.labelCreated',
+    `label filter ${config.label}: page at ${labelDeep.toLocaleString('en')} by created`,
+    q('created', labelDeep, config.label),
+    {
+      offsets: spread(labelDeep),
+      peers: [p.imgmeta, p.sqlite],
+      checks: [check.under(10), check.faster('sqlite')],
+      note: 'raw lmdb-js has no index for this order: n/a',
+    },
+  );
+  log('label pages done');
+  liveStore(p, data);
+  imagesBatch(p, data);
+  deleteAndGc(p, data);
+}
+
+// ---- metadata ---------------------------------------------------------------------------------------------------
+
+interface MetadataPeers {
+  imgmeta: Imgmeta;
+  lmdb: RawLmdb;
+  sqlite: Sqlite;
+  files: FilePerKey;
+}
+
+const metadataPeers = (p: MetadataPeers): MetadataPeer[] => [p.imgmeta, p.lmdb, p.sqlite, p.files];
+
+interface SetLatencies {
+  afterBulk: Partial<Record<PeerId, number[]>>;
+}
+
+function metadataBulk(p: MetadataPeers, keys: MetadataSpec[], extra: MetadataSpec[]): SetLatencies {
+  const figures: Row['figures'] = {};
+  const afterBulk: SetLatencies['afterBulk'] = {};
+  for (const peer of metadataPeers(p)) {
+    const n = peer.id === 'files' ? config.fileKeys : config.metadataKeys;
+    const start = now();
+    for (let i = 0; i < n; i += config.batch) peer.setMany(keys.slice(i, Math.min(n, i + config.batch)));
+    const ms = now() - start;
+    figures[peer.id] = rate(n, ms, `${n.toLocaleString('en')} keys in ${(ms / 1000).toFixed(1)} s`);
+    log(`metadata bulk ${peer.id}: ${(ms / 1000).toFixed(1)} s`);
+    // Straight after the import: single durable sets of new keys, to catch commits that stall after a big transaction.
+    afterBulk[peer.id] = extra
+      .slice(0, config.singleSetsAfterBulk)
+      .map((e) => timed(() => peer.setOne(e.key, e.value)).ms);
+  }
+  rows.push({
+    id: 'metadata.bulkSet',
+    operation: `metadata batched set (${config.batch / 1000}k per durable transaction; file-per-key: one atomic write per key)`,
+    figures,
+    checks: [check.rateRatio('files', 5)],
+    note: `imgmeta, raw and sqlite write ${config.metadataKeys.toLocaleString('en')} keys, file-per-key ${config.fileKeys.toLocaleString('en')}`,
+  });
+  return { afterBulk };
+}
+
+function metadataGet(p: MetadataPeers, keys: MetadataSpec[]): void {
+  const rnd = prng(11);
+  const samples = {
+    all: sampleIndexes(rnd, 10_000, config.metadataKeys),
+    files: sampleIndexes(rnd, 10_000, config.fileKeys),
+  };
+  const p50s: Row['figures'] = {};
+  const p99s: Row['figures'] = {};
+  for (const peer of metadataPeers(p)) {
+    const picks = peer.id === 'files' ? samples.files : samples.all;
+    const s = latency(
+      (i) => {
+        if (!peer.get(keys[picks[i % picks.length]!]!.key))
+          throw new Error(`${peer.id}: a key it holds is missing`);
+      },
+      { maxN: 10_000, budgetMs: 3000, warmup: 100 },
+    );
+    p50s[peer.id] = p50(s);
+    p99s[peer.id] = p99(s);
+  }
+  const checks = [check.ratio('lmdb', 1.5), check.faster('sqlite')];
+  rows.push({
+    id: 'metadata.getP50',
+    operation: 'metadata get p50 (random existing keys)',
+    figures: p50s,
+    checks,
+  });
+  rows.push({ id: 'metadata.getP99', operation: 'metadata get p99', figures: p99s, checks });
+}
+
+function metadataList(p: MetadataPeers): void {
+  for (const [id, operation, prefix] of [
+    ['metadata.listNamespace', 'metadata: list a namespace (first 100 keys + total)', ''],
+    [
+      'metadata.listPrefix',
+      `metadata: list prefix ${config.metadataPrefix} (first 100 keys + total)`,
+      config.metadataPrefix,
+    ],
+  ] as const) {
+    const figures: Row['figures'] = {};
+    const listed: Partial<Record<PeerId, string>> = {};
+    for (const peer of metadataPeers(p)) {
+      const first = peer.list(prefix, config.pageSize);
+      listed[peer.id] = `${first.total}:${first.keys.join(',')}`;
+      figures[peer.id] = p50(latency(() => peer.list(prefix, config.pageSize), { budgetMs: 2000 }));
+    }
+    for (const peer of ['lmdb', 'sqlite'] as const) {
+      if (listed[peer] !== listed.imgmeta)
+        throw new Error(
+          `${operation}: ${peer} listed ${listed[peer]!.slice(0, 80)}..., imgmeta ${listed.imgmeta!.slice(0, 80)}...`,
+        );
+    }
+    rows.push({
+      id,
+      operation,
+      figures,
+      checks:
+        prefix === ''
+          ? [check.speedup('files', 100), check.ratio('lmdb', 1.5), check.faster('sqlite')]
+          : [check.ratio('lmdb', 1.5), check.faster('sqlite')],
+      note:
+        prefix === ''
+          ? `file-per-key holds ${config.fileKeys.toLocaleString('en')} keys, the others ${config.metadataKeys.toLocaleString('en')}`
+          : undefined,
+    });
+  }
+}
+
+function metadataSingleSets(p: MetadataPeers, latencies: SetLatencies, extra: MetadataSpec[]): void {
+  const afterBulk: Row['figures'] = {};
+  const afterBulkMax: Row['figures'] = {};
+  for (const peer of metadataPeers(p)) {
+    const s = stats(latencies.afterBulk[peer.id]!);
+    afterBulk[peer.id] = p99(s);
+    afterBulkMax[peer.id] = {
+      value: s.max,
+      unit: 'ms',
+      stats: s,
+      note: `first 10: ${latencies.afterBulk[peer.id]!.slice(0, 10)
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    };
+  }
+  const steady: Row['figures'] = {};
+  const steadyP99: Row['figures'] = {};
+  for (const peer of metadataPeers(p)) {
+    const tail = extra.slice(config.singleSetsAfterBulk, config.singleSetsAfterBulk + config.singleSets);
+    const s = sample(tail.length, (i) => peer.setOne(tail[i]!.key, tail[i]!.value));
+    steady[peer.id] = p50(s);
+    steadyP99[peer.id] = p99(s);
+  }
+  const note =
+    'acknowledged on disk: lmdb sync commit; sqlite WAL synchronous=FULL; file: temp + fsync + rename + directory fsync';
+  rows.push({
+    id: 'metadata.setOneP50',
+    operation: 'metadata single durable set p50',
+    figures: steady,
+    checks: [check.notSlower('files')],
+    note,
+  });
+  rows.push({
+    id: 'metadata.setOneP99',
+    operation: 'metadata single durable set p99',
+    figures: steadyP99,
+    checks: [check.notSlower('files')],
+  });
+  rows.push({
+    id: 'metadata.setAfterBulkP99',
+    operation: `metadata single durable set p99, the ${config.singleSetsAfterBulk} right after the bulk import`,
+    figures: afterBulk,
+    checks: [check.notSlower('files')],
+  });
+  rows.push({
+    id: 'metadata.setAfterBulkMax',
+    operation: 'metadata single durable set max, right after the bulk import',
+    figures: afterBulkMax,
+    checks: [],
+  });
+}
+
+function metadataBenchmarks(p: MetadataPeers): void {
+  const all = generateMetadata(config.metadataKeys + config.singleSetsAfterBulk + config.singleSets);
+  const keys = all.slice(0, config.metadataKeys);
+  const extra = all.slice(config.metadataKeys);
+  log('metadata generated');
+  const latencies = metadataBulk(p, keys, extra);
+  metadataGet(p, keys);
+  metadataList(p);
+  metadataSingleSets(p, latencies, extra);
+}
+
+// ---- run --------------------------------------------------------------------------------------------------------
+
+/** The code measured: the commit, and the files under src/ that differ from it (the store changes quickly). */
+function sourceState(): { commit?: string; uncommitted?: string[] } {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: join(benchDir, '..'), encoding: 'utf8' }).trim();
+    const uncommitted = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean);
+    return { commit: git('rev-parse', '--short', 'HEAD'), uncommitted };
+  } catch {
+    return {};
+  }
+}
+
+function main(): void {
+  const source = sourceState();
+  const sqlite = loadSqlite(benchDir);
+  const dir = mkdtempSync(join(tmpdir(), 'imgmeta-bench-'));
+  const loadBefore = loadavg();
+  log(`temp dir ${dir}; scale ${scale}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  let settings: Record<string, unknown> = {};
+  try {
+    const generation = timed(() => generateImages(config.images, config.deleted));
+    log(`generated ${config.images} images in ${generation.ms.toFixed(0)} ms`);
+    const imgmeta = new Imgmeta(join(dir, 'imgmeta'));
+    const lmdb = new RawLmdb(join(dir, 'lmdb'));
+    const db = new Sqlite(sqlite.Database, join(dir, 'sqlite.db'));
+    const files = new FilePerKey(join(dir, 'files'));
+    settings = db.settings();
+    try {
+      imageBenchmarks({ imgmeta, lmdb, sqlite: db }, generation.value);
+      metadataBenchmarks({ imgmeta, lmdb, sqlite: db, files });
+    } finally {
+      for (const peer of [imgmeta, lmdb, db, files]) {
+        log(`closing ${peer.id}`);
+        peer.close();
+      }
+    }
+  } finally {
+    const cleanup = timed(() => rmSync(dir, { recursive: true, force: true })).ms;
+    log(`removed ${dir} in ${(cleanup / 1000).toFixed(1)} s`);
+  }
+
+  const wallSeconds = (now() - started) / 1000;
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  const environment = {
+    source,
+    node: process.version,
+    lmdb: (
+      JSON.parse(readFileSync(join(benchDir, '..', 'node_modules', 'lmdb', 'package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version,
+    betterSqlite3: sqlite.version,
+    sqliteSettings: settings,
+    requestedSqliteSettings: sqliteSettings,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    /** 1/5/15-minute load averages before and after: other work on the machine skews every figure. */
+    loadAverage: { before: loadBefore, after: loadavg() },
+    scale,
+  };
+  const result = {
+    generatedAt: new Date().toISOString(),
+    environment,
+    config,
+    wallSeconds,
+    peakRssMiB,
+    rows,
+    timeline,
+  };
+  process.stdout.write(renderText(rows, { wallSeconds, peakRssMiB }));
+  if (scale !== 1) {
+    process.stdout.write(
+      `BENCH_SCALE=${scale}: results not written (bench/results holds full-scale runs only)\n`,
+    );
+    return;
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, 'store.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    join(resultsDir, 'store.md'),
+    renderMarkdown(rows, { wallSeconds, peakRssMiB, environment, config }),
+  );
+  process.stdout.write(`written: ${relative(process.cwd(), join(resultsDir, 'store.json'))}, store.md\n`);
+}
+
+main();
