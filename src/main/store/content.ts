@@ -101,8 +101,9 @@ export function putContent(env: StoreEnv, ctx: WriteContext, input: PutContent):
     p: true,
   };
   env.dbs.content.put(digest, stored);
-  // Until an image reaches it, new content is garbage; GC checks it (it is kept if anything holds it by then).
-  env.dbs.pending.put(digest, true);
+  // Content nothing holds when the transaction commits is garbage: queue it for GC (an import that stores content
+  // and the images that reach it in one transaction queues nothing).
+  ctx.contentArrived(digest);
   env.dbs.blobs.put(digest, Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength));
   for (const [role, child] of children) env.dbs.parents.put([child.digest, digest], role);
   ctx.addCount(['contentBytes'], stored.s);

@@ -97,6 +97,7 @@ export class WriteContext {
   private readonly countDeltas = new Map<string, { key: Key; delta: number }>();
   private changed: [string, string][] | 'reset' = [];
   private keys: LoggedKey[] | 'reset' = [];
+  private readonly unheld = new Set<string>();
 
   constructor(readonly seq: number) {}
 
@@ -112,6 +113,11 @@ export class WriteContext {
     if (this.changed === 'reset') return;
     this.changed.push([namespace, name]);
     if (this.changed.length > changeLogResetThreshold) this.changed = 'reset';
+  }
+
+  /** New content: queued for GC at commit unless by then an image, a trash entry or another blob holds it. */
+  contentArrived(digest: string): void {
+    this.unheld.add(digest);
   }
 
   keyChanged(space: KeySpace, sign: 1 | -1, key: Key): void {
@@ -131,6 +137,12 @@ export class WriteContext {
         // The last image or trash entry pointing at this digest is gone: GC looks here (and below) next time.
         if (Array.isArray(key) && key[0] === 'ref') dbs.pending.put(key[1] as string, true);
       } else dbs.counts.put(key, next);
+    }
+    for (const digest of this.unheld) {
+      const held =
+        (dbs.counts.get(['ref', digest]) ?? 0) > 0 ||
+        dbs.parents.getKeysCount({ ...childrenOf([digest]), limit: 1 }) > 0;
+      if (!held) dbs.pending.put(digest, true);
     }
     dbs.meta.put('seq', this.seq);
     const imagesChanged = this.changed === 'reset' || this.changed.length > 0;
