@@ -59,8 +59,9 @@ export class Imgmeta implements ImagePeer, MetadataPeer {
     });
   }
 
+  /** The total `images.list` reports for all namespaces: one maintained count. */
   countAll(): number {
-    return this.store.imageNamespaces().reduce((n, ns) => n + ns.images, 0);
+    return this.store.env.count(['images*']);
   }
 
   countNamespace(namespace: string): number {
