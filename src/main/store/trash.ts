@@ -150,8 +150,8 @@ export function listTrash(
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
   if (q.cursor !== undefined && (!cursor || cursor.k === undefined))
     throw invalidArgument('cursor is not one this store issued');
-  const all = { start: Buffer.from([0xff]), end: undefined, reverse: true };
-  const start = cursor ? Buffer.from(cursor.k!, 'hex') : all.start;
+  // Newest first: trash keys start with the sequence number, and 0xff sorts after every encoded number.
+  const start = cursor ? Buffer.from(cursor.k!, 'hex') : Buffer.from([0xff]);
   const items: TrashEntry[] = [];
   let lastKey: Key | undefined;
   let more = false;
