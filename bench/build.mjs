@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleForNode } from '../scripts/bundle.mjs';
 
 const bench = dirname(fileURLToPath(import.meta.url));
 const root = join(bench, '..');
@@ -37,22 +37,8 @@ if (!installed()) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: bench, stdio: 'inherit' });
 }
 
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const external = Object.keys(pkg.dependencies ?? {}).flatMap((d) => [d, `${d}/*`]);
 try {
-  await build({
-    absWorkingDir: root,
-    entryPoints: [join(bench, 'store-bench.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: true,
-    external: [...external, 'better-sqlite3'],
-    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
-    logLevel: 'warning',
-  });
+  await bundleForNode({ entry: join(bench, 'store-bench.ts'), outfile, external: ['better-sqlite3'] });
 } catch {
   process.exit(1); // esbuild has already printed the errors
 }

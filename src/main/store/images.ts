@@ -14,7 +14,7 @@ import type {
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredImage, WriteContext } from './env';
 import type { SparsePositions } from './positions';
-import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
+import { childrenOf, decodeCursor, encodeKey, indexCursor, type Key } from './keys';
 import { toImageRecord } from './records';
 
 /**
@@ -353,10 +353,7 @@ export function listByIndex(
     items.push(toImageRecord(ref.namespace, ref.name, s));
     lastKey = key as Key[];
   }
-  const nextCursor =
-    more && lastKey
-      ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
-      : undefined;
+  const nextCursor = indexCursor(offset + items.length, lastKey, more);
   return { items, total, offset, nextCursor };
 }
 

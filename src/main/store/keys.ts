@@ -46,6 +46,12 @@ export interface CursorState {
 export const encodeCursor = (state: CursorState): string =>
   Buffer.from(JSON.stringify(state)).toString('base64url');
 
+/** The cursor after a page read from an index range: the next position and the last key, to continue with one seek. */
+export const indexCursor = (next: number, lastKey: Key | undefined, more: boolean): string | undefined =>
+  more && lastKey !== undefined
+    ? encodeCursor({ o: next, k: encodeKey(lastKey).toString('hex'), p: 'i' })
+    : undefined;
+
 export function decodeCursor(cursor: string): CursorState | undefined {
   try {
     const state = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorState;

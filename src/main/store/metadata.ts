@@ -3,7 +3,7 @@ import type { MetadataKeyInfo, MetadataNamespace, MetadataValue, Page } from '..
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredMetadata, WriteContext } from './env';
 import type { SparsePositions } from './positions';
-import { decodeCursor, encodeCursor, encodeKey, startingWith, type Key } from './keys';
+import { decodeCursor, encodeKey, indexCursor, startingWith, type Key } from './keys';
 import { iso } from './records';
 
 /**
@@ -162,10 +162,7 @@ export function listKeys(
     items,
     total: countPrefix(env, q.namespace, q.prefix),
     offset,
-    nextCursor:
-      more && lastKey !== undefined
-        ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
-        : undefined,
+    nextCursor: indexCursor(offset + items.length, lastKey, more),
   };
 }
 

@@ -3,7 +3,7 @@ import type { DeleteResult, ImageRecord, ImageRef, Page, TrashEntry } from '../.
 import type { StoreEnv, StoredImage, StoredTrash, WriteContext } from './env';
 import { reclaimable } from './gc';
 import { assertDeletable, getStored, putImage, removeImage, treeSize } from './images';
-import { childrenOf, decodeCursor, encodeCursor, encodeKey, type Key } from './keys';
+import { childrenOf, decodeCursor, encodeKey, indexCursor, type Key } from './keys';
 import { isPinned, parseTrashId, toImageRecord, toTrashEntry } from './records';
 
 /**
@@ -172,9 +172,6 @@ export function listTrash(
     items,
     total,
     offset,
-    nextCursor:
-      more && lastKey !== undefined
-        ? encodeCursor({ o: offset + items.length, k: encodeKey(lastKey).toString('hex'), p: 'i' })
-        : undefined,
+    nextCursor: indexCursor(offset + items.length, lastKey, more),
   };
 }
