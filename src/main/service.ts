@@ -1,6 +1,7 @@
-import { invalidArgument } from '../shared/errors';
+import { failedPrecondition, invalidArgument } from '../shared/errors';
 import {
   operationNames,
+  operations,
   type Api,
   type OperationName,
   type OperationOutput,
@@ -27,7 +28,7 @@ type Handlers = {
 };
 
 /** One function per declared operation, over the store; transport-free. Inputs arrive validated. */
-function handlers(store: Store): Handlers {
+function handlers(store: Store, readOnly: boolean): Handlers {
   const env = store.env;
   return {
     'images.list': (q) => store.listImages(q),
@@ -71,7 +72,7 @@ function handlers(store: Store): Handlers {
     }),
     'gc.preview': () => garbage(env),
     'gc.run': () => store.write((ctx) => collect(env, ctx)),
-    'store.info': () => store.info(),
+    'store.info': () => ({ ...store.info(), readOnly }),
     'store.check': ({ deep }) => checkStore(env, { deep }),
   };
 }
@@ -83,13 +84,24 @@ function descriptorOf(store: Store, digest: string) {
 
 export type Service = Api;
 
+export interface ServiceOptions {
+  /** Refuse every operation declared as writing (`imgmeta serve --read-only`), before it validates or runs. */
+  readOnly?: boolean;
+}
+
 /** The API over a store: every operation validates its input with its declared schema, then runs. */
-export function createService(store: Store): Service {
-  const impl = handlers(store);
+export function createService(store: Store, options: ServiceOptions = {}): Service {
+  const readOnly = options.readOnly ?? false;
+  const impl = handlers(store, readOnly);
   const service = {} as Record<OperationName, (input: unknown) => Promise<unknown>>;
   for (const name of operationNames) {
     const run = impl[name] as (input: unknown) => unknown;
-    service[name] = async (input: unknown) => run(parseInput(name, input));
+    service[name] =
+      readOnly && operations[name].writes
+        ? async () => {
+            throw failedPrecondition(`${name}: the store is served read-only`);
+          }
+        : async (input: unknown) => run(parseInput(name, input));
   }
   return service as unknown as Service;
 }

@@ -167,10 +167,8 @@ export interface StoreInfo {
   contentBytes: number;
   metadataNamespaces: number;
   metadataKeys: number;
-}
-
-export interface StoreChangedEvent {
-  changeSeq: number;
+  /** Whether the service refuses writes (`imgmeta serve --read-only`). */
+  readOnly: boolean;
 }
 
 export interface ErrorEnvelope {

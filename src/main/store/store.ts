@@ -65,7 +65,7 @@ export class Store {
     return [...byName.values()].sort((a, b) => (a.namespace < b.namespace ? -1 : 1));
   }
 
-  info(): StoreInfo {
+  info(): Omit<StoreInfo, 'readOnly'> {
     const meta = metadataNamespaces(this.env);
     return {
       path: this.env.path,
