@@ -1,7 +1,7 @@
 // One way to bundle a TypeScript entry for Node 20 as CommonJS: every package.json "dependencies" entry stays
 // external (lmdb has a native binding and must load from node_modules at run time); src/ is bundled in.
 // Used by the CLI build, the benchmark build and the tests that run the store in another process.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ export function runtimeDependencies() {
 
 /** @param {{ entry: string, outfile: string, external?: string[], sourcemap?: boolean }} options */
 export async function bundleForNode({ entry, outfile, external = [], sourcemap = true }) {
-  await build({
+  const result = await build({
     absWorkingDir: projectRoot,
     entryPoints: [entry],
     outfile,
@@ -34,5 +34,14 @@ export async function bundleForNode({ entry, outfile, external = [], sourcemap =
       'import.meta.filename': '__filename',
     },
     logLevel: 'warning',
+    write: false,
   });
+  // Each file replaced in one rename: a test that runs the CLI while another test file rebuilds it never loads a
+  // half-written bundle.
+  for (const file of result.outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const temp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temp, file.contents);
+    renameSync(temp, file.path);
+  }
 }

@@ -2,34 +2,20 @@
 // The Electron binary is located without ever triggering a download (require('electron') from plain
 // node would try to fetch it); when it is missing we say so in one line and exit 1.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findElectronBinary } from './electron-binary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const electronPkgDir = join(root, 'node_modules', 'electron');
 
-function findElectronBinary() {
-  const pathFile = join(electronPkgDir, 'path.txt');
-  const relPath = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : '';
-  // Same override the electron package honours.
-  const override = process.env['ELECTRON_OVERRIDE_DIST_PATH'];
-  if (override) {
-    const candidate = join(override, relPath || 'electron');
-    return existsSync(candidate) ? candidate : null;
-  }
-  if (!relPath) return null;
-  const candidate = join(electronPkgDir, 'dist', relPath);
-  return existsSync(candidate) ? candidate : null;
-}
-
-const electron = findElectronBinary();
-if (!electron) {
+const binary = findElectronBinary({ root });
+if (!binary.path) {
   console.error(
-    'imgmeta: the Electron binary is not installed on this machine (node_modules/electron/dist is missing); the command line works without it: `npm run build && npm run imgmeta -- --help` (the browser UI, `npm run serve`, arrives with the next release).',
+    `imgmeta: cannot start the desktop app: ${binary.reason}. \`npm run serve\` shows the same UI in a browser, and the command line works without Electron: \`npm run build && npm run imgmeta -- --help\`.`,
   );
   process.exit(1);
 }
+const electron = binary.path;
 
 function run(args) {
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

@@ -5,6 +5,7 @@ import { configureUsageErrors, reportError } from './errors';
 import { registerImages } from './images';
 import { registerMeta } from './meta';
 import { registerPending } from './pending';
+import { registerServe } from './serve';
 import { Session } from './session';
 import { registerStore } from './store';
 import { registerTrash } from './trash';
@@ -37,6 +38,7 @@ export function buildProgram(session: Session): Command {
   registerContent(program, session);
   registerTrash(program, session);
   registerStore(program, session);
+  registerServe(program, session);
   registerPending(program);
   return program;
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { notYetAvailable } from './errors';
 import { jsonOption, namespaceOption } from './options';
-import { positiveInteger } from './parse';
 
 /**
  * Commands of the design whose implementation has not landed yet. They are declared with their real arguments so that
@@ -28,16 +27,5 @@ export function registerPending(program: Command): void {
     .addOption(namespaceOption('namespace of the images'))
     .action(() => {
       throw notYetAvailable('export');
-    });
-
-  program
-    .command('serve')
-    .description('serve the API and the app over HTTP (not yet available)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', positiveInteger)
-    .option('--token <token>', 'access token (default: a random one)')
-    .option('--read-only', 'refuse every operation that writes')
-    .action(() => {
-      throw notYetAvailable('serve');
     });
 }

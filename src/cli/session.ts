@@ -11,6 +11,7 @@ import type { Page } from '../shared/types';
 export class Session {
   private store: Store | undefined;
   private service: Api | undefined;
+  private readOnly = false;
 
   /** `storeOption` reads the global --store once commander has parsed it. */
   constructor(private readonly storeOption: () => string | undefined) {}
@@ -20,20 +21,29 @@ export class Session {
     return resolve(this.storeOption() || defaultStorePath());
   }
 
-  /**
-   * The service over the opened store. The store, the service and what they load (lmdb, zod) are imported here, on
-   * first use, so that --help, usage errors and commands that need no store start in half the time.
-   */
+  /** The service over the opened store. */
   async api(): Promise<Api> {
-    if (!this.service) {
+    return (await this.open()).api;
+  }
+
+  /**
+   * The opened store and the service over it, for commands that need the store itself (`serve` watches its change
+   * counter). `readOnly` gives a service that refuses every operation declared as writing (`serve --read-only`).
+   * The store, the service and what they load (lmdb, zod) are imported here, on first use, so that --help, usage
+   * errors and commands that need no store start in half the time.
+   */
+  async open(options: { readOnly?: boolean } = {}): Promise<{ store: Store; api: Api }> {
+    const readOnly = options.readOnly ?? false;
+    if (!this.store || !this.service || this.readOnly !== readOnly) {
       const [{ Store }, { createService }] = await Promise.all([
         import('../main/store/store'),
         import('../main/service'),
       ]);
-      this.store = Store.open(this.storePath());
-      this.service = createService(this.store);
+      this.store ??= Store.open(this.storePath());
+      this.service = createService(this.store, { readOnly });
+      this.readOnly = readOnly;
     }
-    return this.service;
+    return { store: this.store, api: this.service };
   }
 
   close(): void {

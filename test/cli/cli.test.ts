@@ -710,7 +710,6 @@ describe.concurrent('command line contract', { timeout: 120_000 }, () => {
       [['import', dir, '-n', 'x', '--json'], 'import'],
       [['export', 'a:1', 'b:1', '--to', dir], 'export'],
       [['meta', 'export', 'ns', '--to', dir], 'meta export'],
-      [['serve', '--port', '8080', '--read-only'], 'serve'],
     ];
     const results = await Promise.all(cases.map(([args]) => imgmeta(args)));
     results.forEach((result, i) => {

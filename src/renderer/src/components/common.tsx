@@ -1,0 +1,96 @@
+import type { ReactNode } from 'react';
+import { formatDateTime, formatRelative, shortDigest } from '../format';
+
+/** The top of a view: its one h1, an optional line under it, and actions on the right. */
+export function PageHeader({
+  title,
+  subtitle,
+  children,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  children?: ReactNode;
+}) {
+  return (
+    <header className="page-header">
+      <div className="page-header__titles">
+        <h1 tabIndex={-1}>{title}</h1>
+        {subtitle && <p className="page-header__subtitle">{subtitle}</p>}
+      </div>
+      {children && <div className="page-header__actions">{children}</div>}
+    </header>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      Loading {what}…
+    </p>
+  );
+}
+
+/** A digest shortened as `docker images` does, the whole one in the tooltip. */
+export function Digest({ digest, full = false }: { digest: string; full?: boolean }) {
+  return (
+    <code className="digest" title={digest}>
+      {full ? digest : shortDigest(digest)}
+    </code>
+  );
+}
+
+export function Time({ iso }: { iso: string }) {
+  return (
+    <time dateTime={iso} title={formatDateTime(iso)}>
+      {formatRelative(iso)}
+    </time>
+  );
+}
+
+/** A shell command to copy: selectable monospace on its own line. */
+export function Command({ children }: { children: string }) {
+  return (
+    <pre className="command">
+      <code>{children}</code>
+    </pre>
+  );
+}
+
+/** Quotes a word for a POSIX shell only when it needs it. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "Load more" under a paged table: shows what is loaded of how many, and fetches the next page. */
+export function LoadMore({
+  loaded,
+  total,
+  noun,
+  hasMore,
+  loading,
+  onLoadMore,
+}: {
+  loaded: number;
+  total: number | undefined;
+  noun: string;
+  hasMore: boolean;
+  loading: boolean;
+  onLoadMore: () => void;
+}) {
+  return (
+    <div className="table-footer">
+      <span className="table-footer__count">
+        {total === undefined
+          ? ''
+          : `Showing ${loaded.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} ${noun}`}
+      </span>
+      {hasMore && (
+        <button type="button" className="button" onClick={onLoadMore} disabled={loading} aria-busy={loading}>
+          {loading && <span className="spinner" aria-hidden="true" />}
+          Load more
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,212 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestOf } from '../../src/main/store/content';
+import { json, makeImage, oci } from '../helpers/store';
+import { root, run } from '../cli/run';
+import { raw, startServe, type Serving } from '../server/harness';
+
+/**
+ * The app in a real browser (Debian's Chromium, driven by playwright-core) against `imgmeta serve` on a real store,
+ * with images added the way a user adds them: the CLI, in another process. Screenshots go to test/artifacts/.
+ */
+const executablePath = '/usr/bin/chromium';
+const browserMissing = existsSync(executablePath)
+  ? undefined
+  : `${executablePath} is missing: install Debian's chromium package (.ci/run does)`;
+const artifacts = join(root, 'test', 'artifacts');
+
+if (browserMissing) console.warn(`e2e skipped: ${browserMissing}`);
+
+describe.skipIf(browserMissing !== undefined)('the app in Chromium through imgmeta serve', () => {
+  let storeDir: string;
+  let serving: Serving;
+  let browser: Browser;
+  const stops: (() => void)[] = [];
+  const alpine = makeImage('alpine');
+
+  beforeAll(async () => {
+    if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
+      throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
+    // Not the harness's tempBase: that one is removed after each test, and this store serves the whole file.
+    const base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-'));
+    stops.push(() => rmSync(base, { recursive: true, force: true }));
+    storeDir = join(base, 'store');
+    await cli(['images', 'add', 'docker.io/library/busybox:1.36', ...target(9, 2048), '--label', 'env=dev']);
+    const files = join(storeDir, '..');
+    writeFileSync(join(files, 'config.json'), alpine.config);
+    writeFileSync(join(files, 'manifest.json'), alpine.manifest);
+    await cli(['content', 'put', join(files, 'config.json'), '--media-type', oci.config]);
+    await cli(['content', 'put', join(files, 'manifest.json'), '--media-type', oci.manifest]);
+    await cli([
+      'images',
+      'add',
+      'docker.io/library/alpine:3.20',
+      '--digest',
+      alpine.target.digest,
+      '--media-type',
+      oci.manifest,
+      '--size',
+      String(alpine.target.size),
+      '--label',
+      'env=prod',
+    ]);
+    serving = await startServe(['--store', storeDir, 'serve', '--port', '0'], (fn) => stops.push(fn));
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    mkdirSync(artifacts, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    // Server first, then its store's directory.
+    stops.reverse().forEach((stop) => stop());
+  });
+
+  /** A fresh page that records every console error and uncaught exception. */
+  async function open(colorScheme: 'light' | 'dark' = 'light') {
+    const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning')
+        problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    await page.goto(serving.url);
+    return { page, problems, close: () => context.close() };
+  }
+
+  const imagesTable = (page: Page) => page.getByRole('table', { name: 'Images' });
+
+  it('loads with no console errors and lists the images the CLI added', async () => {
+    const { page, problems, close } = await open();
+    // The token visit traded the token for a cookie and left the address without it.
+    expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+    await expect.poll(() => imagesTable(page).getByRole('row').count(), { timeout: 10_000 }).toBe(3);
+    const names = await imagesTable(page).getByRole('link').allTextContents();
+    expect(names).toEqual(['docker.io/library/alpine:3.20', 'docker.io/library/busybox:1.36']);
+    await expect
+      .poll(() => page.getByRole('contentinfo', { name: 'Store status' }).textContent())
+      .toContain('2 images');
+    await page.screenshot({ path: join(artifacts, 'e2e-images.png') });
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it("shows one image's descriptor, labels and content tree", async () => {
+    const { page, problems, close } = await open('dark');
+    await imagesTable(page).getByRole('link', { name: 'docker.io/library/alpine:3.20' }).click();
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent())
+      .toBe('docker.io/library/alpine:3.20');
+    const descriptor = page.getByRole('region', { name: 'Descriptor' });
+    await expect.poll(() => descriptor.textContent()).toContain(alpine.target.digest);
+    expect(await descriptor.textContent()).toContain(oci.manifest);
+    expect(await page.getByRole('region', { name: 'Labels' }).textContent()).toContain('prod');
+    const tree = page.getByRole('region', { name: 'Content tree' });
+    await expect.poll(() => tree.textContent()).toContain(digestOf(alpine.config).slice(0, 19));
+    // The config was put with the CLI; the layer never was.
+    expect(await tree.textContent()).toMatch(/present[\s\S]*not stored/);
+    // A reload keeps the view: the address names the image.
+    expect(decodeURIComponent(page.url())).toContain('#/images/default/docker.io/library/alpine:3.20');
+    await page.screenshot({ path: join(artifacts, 'e2e-details-dark.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('follows a write made by another process without a reload', async () => {
+    const { page, problems, close } = await open();
+    await expect.poll(() => imagesTable(page).getByRole('row').count(), { timeout: 10_000 }).toBe(3);
+    await cli(['images', 'add', 'quay.io/podman/hello:latest', ...target(11, 512)]);
+    await expect
+      .poll(() => imagesTable(page).getByRole('link').allTextContents(), { timeout: 10_000 })
+      .toContain('quay.io/podman/hello:latest');
+    await cli(['images', 'rm', 'quay.io/podman/hello:latest', '--purge']);
+    await expect
+      .poll(() => imagesTable(page).getByRole('link').allTextContents(), { timeout: 10_000 })
+      .not.toContain('quay.io/podman/hello:latest');
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('refuses the API without the token (401) and for a foreign Host (403)', async () => {
+    const url = new URL(serving.url);
+    const port = Number(url.port);
+    const token = url.searchParams.get('token')!;
+    const call = { method: 'POST', path: '/api/images.list', body: '{}' };
+    const json = { 'content-type': 'application/json' };
+    expect((await raw({ port }, { ...call, headers: json })).status).toBe(401);
+    expect(
+      (
+        await raw(
+          { port },
+          { ...call, headers: { ...json, authorization: `Bearer ${token}`, host: `evil.example:${port}` } },
+        )
+      ).status,
+    ).toBe(403);
+    // The same request with the server's own Host goes through: the refusals above are about the token and the Host.
+    expect(
+      (await raw({ port }, { ...call, headers: { ...json, authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
+  });
+
+  it("refuses a cross-site write riding on the visitor's cookie (CSRF)", async () => {
+    const { page, close } = await open();
+    await expect.poll(() => imagesTable(page).getByRole('row').count(), { timeout: 10_000 }).toBe(3);
+    // Another site on this machine: a form-like request needs no CORS preflight and carries the cookie.
+    const attacker = createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    stops.push(() => attacker.close());
+    // Same site (cookies are not scoped by port), another origin: only the Origin check stands in the way.
+    await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+    const target = new URL(serving.url).origin;
+    await page.evaluate(async (origin) => {
+      // The response is unreadable to this page either way (no-cors, CORP); what matters is what the server did.
+      await fetch(`${origin}/api/images.create`, {
+        method: 'POST',
+        mode: 'no-cors',
+        credentials: 'include',
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify({
+          namespace: 'default',
+          name: 'evil:latest',
+          target: {
+            mediaType: 'application/vnd.oci.image.manifest.v1+json',
+            digest: `sha256:${'e'.repeat(64)}`,
+            size: 1,
+          },
+        }),
+      }).catch(() => undefined);
+    }, target);
+    const inspect = await run(['--store', storeDir, 'images', 'inspect', 'evil:latest']);
+    expect(inspect.err).toMatch(/^imgmeta: not_found/);
+    await close();
+  });
+
+  function cli(args: string[]) {
+    return run(['--store', storeDir, ...args]).then((result) => {
+      if (result.code !== 0) throw new Error(`imgmeta ${args.join(' ')}: ${result.err}`);
+      return result;
+    });
+  }
+});
+
+function target(n: number, size: number): string[] {
+  const manifest = json({ schemaVersion: 2, mediaType: oci.manifest, n });
+  return ['--digest', digestOf(manifest), '--media-type', oci.manifest, '--size', String(size)];
+}
