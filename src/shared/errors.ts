@@ -55,3 +55,4 @@ export const alreadyExists = (message: string) => new ImgmetaError('already_exis
 export const invalidArgument = (message: string) => new ImgmetaError('invalid_argument', message);
 export const failedPrecondition = (message: string) => new ImgmetaError('failed_precondition', message);
 export const conflict = (message: string) => new ImgmetaError('conflict', message);
+export const cancelled = (message: string) => new ImgmetaError('cancelled', message);
