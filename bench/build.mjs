@@ -10,7 +10,9 @@ import { bundleForNode } from '../scripts/bundle.mjs';
 
 const bench = dirname(fileURLToPath(import.meta.url));
 const root = join(bench, '..');
-const outfile = join(root, 'out', 'bench', 'store-bench.cjs');
+// `node bench/build.mjs [store-bench|import-bench]`: only the store benchmark needs better-sqlite3.
+const name = process.argv[2] ?? 'store-bench';
+const outfile = join(root, 'out', 'bench', `${name}.cjs`);
 
 /** Every locked package is installed at its locked version, and the native module loads in this Node. */
 function installed() {
@@ -32,13 +34,13 @@ function installed() {
   }
 }
 
-if (!installed()) {
+if (name === 'store-bench' && !installed()) {
   console.log('bench: installing bench/ dependencies (npm ci; better-sqlite3 builds from source)...');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: bench, stdio: 'inherit' });
 }
 
 try {
-  await bundleForNode({ entry: join(bench, 'store-bench.ts'), outfile, external: ['better-sqlite3'] });
+  await bundleForNode({ entry: join(bench, `${name}.ts`), outfile, external: ['better-sqlite3'] });
 } catch {
   process.exit(1); // esbuild has already printed the errors
 }

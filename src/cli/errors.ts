@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { failedPrecondition, toErrorBody } from '../shared/errors';
+import { toErrorBody } from '../shared/errors';
 import { OutputClosed } from './output';
 
 /** The contract's exit codes: 0 success; 1 a failed operation; 2 bad usage. */
@@ -17,9 +17,6 @@ export class UsageError extends Error {
 }
 
 /** Commands the design names whose implementation has not landed in this build yet. */
-export const notYetAvailable = (what: string) =>
-  failedPrecondition(`${what} is not yet available in this build`);
-
 const usageHint = "(run 'imgmeta help [command]' or add --help for usage)";
 
 /**

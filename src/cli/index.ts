@@ -4,8 +4,8 @@ import { registerContent } from './content';
 import { configureUsageErrors, reportError } from './errors';
 import { registerImages } from './images';
 import { registerMeta } from './meta';
-import { registerPending } from './pending';
 import { registerServe } from './serve';
+import { registerSources } from './sources';
 import { Session } from './session';
 import { registerStore } from './store';
 import { registerTrash } from './trash';
@@ -38,8 +38,8 @@ export function buildProgram(session: Session): Command {
   registerContent(program, session);
   registerTrash(program, session);
   registerStore(program, session);
+  registerSources(program, session);
   registerServe(program, session);
-  registerPending(program);
   return program;
 }
 

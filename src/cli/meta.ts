@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { notYetAvailable, UsageError } from './errors';
+import { UsageError } from './errors';
 import { readInput, readStdin } from './input';
 import {
   JsonArrayWriter,
@@ -145,10 +145,13 @@ export function registerMeta(program: Command, session: Session): void {
 
   meta
     .command('export')
-    .description("write a namespace in the seed's file-per-key layout (not yet available)")
+    .description("write a namespace in the seed's file-per-key layout: <dir>/<namespace>/<key>")
     .argument('<namespace>', 'metadata namespace')
     .requiredOption('--to <dir>', 'destination directory')
-    .action(() => {
-      throw notYetAvailable('meta export');
+    .addOption(jsonOption())
+    .action(async (namespace: string, opts: { to: string; json?: boolean }) => {
+      const result = await (await session.api())['sources.exportMetadata']({ namespace, to: opts.to });
+      if (opts.json) return printJson(result);
+      await println(`wrote ${result.written} key(s) to ${result.path}`);
     });
 }

@@ -28,13 +28,16 @@ export function registerServe(program: Command, session: Session): void {
     .option('--read-only', 'refuse every operation that writes')
     .action(async (opts: ServeOptions) => {
       const readOnly = opts.readOnly ?? false;
-      const { store, api } = await session.open({ readOnly });
       const [{ startServer }, { EventHub }, { watchChanges }] = await Promise.all([
         import('../main/server/server'),
         import('../main/event-hub'),
         import('../main/change-feed'),
       ]);
       const hub = new EventHub();
+      const { store, api } = await session.open({
+        readOnly,
+        onImportProgress: (event) => hub.emit('import.progress', event),
+      });
       // Writes by anyone (this server, the app, another CLI) reach every browser as store.changed.
       const stopFeed = watchChanges(store, (event) => hub.emit('store.changed', event));
       try {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { defaultStorePath } from '../main/store/location';
+import type { ServiceOptions } from '../main/service';
 import type { Store } from '../main/store/store';
 import type { Api } from '../shared/operations';
 import type { Page } from '../shared/types';
@@ -22,8 +23,8 @@ export class Session {
   }
 
   /** The service over the opened store. */
-  async api(): Promise<Api> {
-    return (await this.open()).api;
+  async api(options: ServiceOptions = {}): Promise<Api> {
+    return (await this.open(options)).api;
   }
 
   /**
@@ -32,15 +33,15 @@ export class Session {
    * The store, the service and what they load (lmdb, zod) are imported here, on first use, so that --help, usage
    * errors and commands that need no store start in half the time.
    */
-  async open(options: { readOnly?: boolean } = {}): Promise<{ store: Store; api: Api }> {
+  async open(options: ServiceOptions = {}): Promise<{ store: Store; api: Api }> {
     const readOnly = options.readOnly ?? false;
-    if (!this.store || !this.service || this.readOnly !== readOnly) {
+    if (!this.store || !this.service || this.readOnly !== readOnly || options.onImportProgress) {
       const [{ Store }, { createService }] = await Promise.all([
         import('../main/store/store'),
         import('../main/service'),
       ]);
       this.store ??= Store.open(this.storePath());
-      this.service = createService(this.store, { readOnly });
+      this.service = createService(this.store, options);
       this.readOnly = readOnly;
     }
     return { store: this.store, api: this.service };

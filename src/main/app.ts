@@ -13,6 +13,7 @@ import {
   isAppUrl,
   parseUrl,
 } from './protocol';
+import { registerChooseSource, sourceChooser } from './source-dialog';
 import { StoreSession } from './store-session';
 import { defaultStorePath, userDataPath } from './store/location';
 import { createMainWindow, denyAllPermissions, hardenWebContents } from './window';
@@ -137,6 +138,10 @@ export async function startApp(options: StartOptions = {}): Promise<void> {
   if (mode.devServerUrl) addDevServerPolicy(mode.devServerUrl);
 
   const unregister = registerOperations(ipcMain, () => stores.api, renderer.isOwnUrl);
+  // The system dialog for a source to import: File > Import... and, over one narrow channel beside the operations,
+  // the Import view's Choose... button.
+  const chooseSource = sourceChooser(dialog, () => mainWindow);
+  const unregisterChooser = registerChooseSource(ipcMain, chooseSource, renderer.isOwnUrl);
   const stopForwarding = forwardEvents(hub, () => mainWindow?.webContents);
 
   const stateFile = join(app.getPath('userData'), 'window-state.json');
@@ -176,6 +181,13 @@ export async function startApp(options: StartOptions = {}): Promise<void> {
     }
   };
 
+  // File > Import...: the view first (behind the dialog), then the chosen source for it to check.
+  const showImport = async () => {
+    hub.emit('app.command', { command: 'show-import' });
+    const path = await chooseSource();
+    if (path !== undefined) hub.emit('app.command', { command: 'show-import', path });
+  };
+
   const about = async () => {
     const info = {
       type: 'info' as const,
@@ -193,7 +205,7 @@ export async function startApp(options: StartOptions = {}): Promise<void> {
     Menu.buildFromTemplate(
       menuTemplate(
         {
-          showImport: () => hub.emit('app.command', { command: 'show-import' }),
+          showImport: () => void showImport().catch(report('Import')),
           openStore: () => void openStore().catch(report('Open Store')),
           about: () => void about().catch(report('About')),
         },
@@ -217,6 +229,7 @@ export async function startApp(options: StartOptions = {}): Promise<void> {
   app.on('will-quit', () => {
     stopForwarding();
     unregister();
+    unregisterChooser();
     stores.close();
   });
 
@@ -239,6 +252,8 @@ function addDevServerPolicy(devServerUrl: string): void {
         ([name]) => name.toLowerCase() !== 'content-security-policy',
       ),
     );
-    callback({ responseHeaders: { ...headers, 'Content-Security-Policy': [developmentContentSecurityPolicy] } });
+    callback({
+      responseHeaders: { ...headers, 'Content-Security-Policy': [developmentContentSecurityPolicy] },
+    });
   });
 }

@@ -49,7 +49,8 @@ export function registerOperations(
   };
 }
 
-function senderUrl(event: InvokeEvent): string | undefined {
+/** The URL of the frame that sent an invoke, or undefined once that frame is gone. */
+export function senderUrl(event: InvokeEvent): string | undefined {
   try {
     return event.senderFrame?.url || undefined;
   } catch {

@@ -1,7 +1,10 @@
 import type { MenuItemConstructorOptions } from 'electron';
 
 export interface MenuActions {
-  /** Asks the renderer to show its import view (`app.command` `show-import`): the renderer owns navigation. */
+  /**
+   * Asks the renderer to show its import view (`app.command` `show-import`: the renderer owns navigation), then opens
+   * the system dialog for a source and sends the chosen path the same way, for the view to fill in and check.
+   */
   showImport(): void;
   openStore(): void;
   about(): void;

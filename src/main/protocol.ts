@@ -1,6 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { contentSecurityPolicy } from './csp';
+import { locateRendererFile } from './renderer-files';
 
 /**
  * The renderer is served from `app://imgmeta/` instead of `file://`: a standard, secure scheme gives the page a real
@@ -40,31 +41,6 @@ export function parseUrl(url: string | undefined | null): URL | undefined {
   }
 }
 
-const mimeTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.otf': 'font/otf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export const mimeType = (file: string): string =>
-  mimeTypes[extname(file).toLowerCase()] ?? 'application/octet-stream';
-
 const securityHeaders = {
   'Content-Security-Policy': contentSecurityPolicy,
   'X-Content-Type-Options': 'nosniff',
@@ -80,48 +56,30 @@ const plain = (status: number, text: string) =>
   });
 
 /**
- * Serves the files under `root` (out/renderer) for `app://imgmeta/<path>`. The decoded path must stay inside
- * `root`: `..`, encoded slashes and absolute paths are refused, whatever the URL parser normalised before us.
- * An extension-less path that is not a file gets index.html, so the renderer may use history routes.
+ * Serves the files under `root` (out/renderer) for `app://imgmeta/<path>`; which file a path names, and what it may
+ * never reach, is renderer-files.ts's (shared with `imgmeta serve`).
  */
 export function createAppHandler(rootDir: string): (request: Request) => Promise<Response> {
-  const root = resolve(rootDir);
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return plain(405, 'method not allowed');
     const url = parseUrl(request.url);
     if (!url || !isAppUrl(request.url)) return plain(404, 'not found');
-    let path: string;
+    let base: string;
     try {
-      path = decodeURIComponent(url.pathname);
+      base = await realpath(resolve(rootDir));
     } catch {
-      return plain(400, 'bad path');
-    }
-    if (path.includes('\0')) return plain(400, 'bad path');
-    if (path === '/' || path === '') path = '/index.html';
-    const file = resolve(root, `.${path}`);
-    const inside = relative(root, file);
-    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside))
       return plain(404, 'not found');
-    let served = file;
-    if (!(await isFile(file))) {
-      if (extname(file) !== '') return plain(404, 'not found');
-      served = join(root, 'index.html');
     }
+    const found = await locateRendererFile(base, url.pathname);
+    if (found.kind === 'bad-path') return plain(400, 'bad path');
+    if (found.kind === 'not-found') return plain(404, 'not found');
     let body: Buffer;
     try {
-      body = await readFile(served);
+      body = await readFile(found.path);
     } catch {
       return plain(404, 'not found');
     }
-    const headers = { ...securityHeaders, 'Content-Type': mimeType(served), 'Cache-Control': 'no-cache' };
+    const headers = { ...securityHeaders, 'Content-Type': found.mimeType, 'Cache-Control': 'no-cache' };
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers });
   };
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }

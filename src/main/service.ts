@@ -21,6 +21,10 @@ import {
   setValue,
 } from './store/metadata';
 import { listTrash, purgeTrash, restoreImages } from './store/trash';
+import { discoverSources } from './sources/discover';
+import { Imports } from './sources/imports';
+import { exportImages, exportNamespace } from './sources/store-export';
+import type { ImportProgressEvent } from '../shared/events';
 import type { Store } from './store/store';
 
 type Handlers = {
@@ -28,7 +32,7 @@ type Handlers = {
 };
 
 /** One function per declared operation, over the store; transport-free. Inputs arrive validated. */
-function handlers(store: Store, readOnly: boolean): Handlers {
+function handlers(store: Store, readOnly: boolean, imports: Imports): Handlers {
   const env = store.env;
   return {
     'images.list': (q) => store.listImages(q),
@@ -70,6 +74,12 @@ function handlers(store: Store, readOnly: boolean): Handlers {
         ? deletePrefix(env, undefined, input)
         : await store.write((ctx) => deletePrefix(env, ctx, input)),
     }),
+    'sources.detect': ({ path, namespace }) => imports.detect(path, namespace),
+    'sources.import': (input) => imports.run(input),
+    'sources.cancel': ({ id }) => ({ cancelled: imports.cancel(id) }),
+    'sources.export': (input) => exportImages(store, input),
+    'sources.exportMetadata': (input) => exportNamespace(store, input),
+    'sources.discover': () => discoverSources(),
     'gc.preview': () => garbage(env),
     'gc.run': () => store.write((ctx) => collect(env, ctx)),
     'store.info': () => ({ ...store.info(), readOnly }),
@@ -87,12 +97,14 @@ export type Service = Api;
 export interface ServiceOptions {
   /** Refuse every operation declared as writing (`imgmeta serve --read-only`), before it validates or runs. */
   readOnly?: boolean;
+  /** Where import progress goes (the app's and the server's EventHub); nowhere by default. */
+  onImportProgress?: (event: ImportProgressEvent) => void;
 }
 
 /** The API over a store: every operation validates its input with its declared schema, then runs. */
 export function createService(store: Store, options: ServiceOptions = {}): Service {
   const readOnly = options.readOnly ?? false;
-  const impl = handlers(store, readOnly);
+  const impl = handlers(store, readOnly, new Imports(store, options.onImportProgress));
   const service = {} as Record<OperationName, (input: unknown) => Promise<unknown>>;
   for (const name of operationNames) {
     const run = impl[name] as (input: unknown) => unknown;

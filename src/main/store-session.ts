@@ -64,7 +64,9 @@ export class StoreSession {
   private open(path: string): Opened {
     const store = Store.open(path);
     try {
-      const service = createService(store);
+      const service = createService(store, {
+        onImportProgress: (event) => this.hub.emit('import.progress', event),
+      });
       const stopFeed = watchChanges(
         store,
         (event) => this.hub.emit('store.changed', event),

@@ -1,6 +1,13 @@
 // Preload: runs sandboxed, with context isolation, before the page. It may require only 'electron'; everything else
 // (src/shared, zod) is bundled into out/preload/index.js by electron-vite (see electron.vite.config.ts).
-import { contextBridge, ipcRenderer, type IpcRenderer, type IpcRendererEvent } from 'electron';
+import {
+  contextBridge,
+  ipcRenderer,
+  webUtils,
+  type IpcRenderer,
+  type IpcRendererEvent,
+  type WebUtils,
+} from 'electron';
 import { ImgmetaError } from '../shared/errors';
 import { isEventName, type EventName, type Events, type Unsubscribe } from '../shared/events';
 import { operationNames, type OperationName } from '../shared/operations';
@@ -14,6 +21,22 @@ import {
 } from '../shared/transport';
 
 type Ipc = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
+type DroppedFile = Parameters<WebUtils['getPathForFile']>[0];
+
+/** Main's handler for the system dialog (src/main/source-dialog.ts, `chooseSourceChannel`). */
+const chooseSourceChannel = 'imgmeta:app.chooseSource';
+
+/**
+ * The desktop app's two extras beside the operations, each narrowly scoped: the path of a file or folder dropped
+ * on the window (a sandboxed page cannot learn it; the renderer declares these in src/renderer/src/env.d.ts), and
+ * the system dialog for a source to import.
+ */
+export interface DesktopExtras {
+  /** `webUtils.getPathForFile`: the dropped item's path on disk, '' for a File not backed by one. */
+  pathForFile(file: DroppedFile): string;
+  /** Opens the system dialog (a file or a folder); the chosen path, or undefined when cancelled. */
+  chooseSource(): Promise<string | undefined>;
+}
 
 /**
  * contextBridge keeps only an error's message, so the code goes in front of it (`not_found: ...`) and the renderer
@@ -29,9 +52,13 @@ function bridgeError(err: unknown): Error {
 
 /**
  * What the page gets as `window.imgmeta`: one named method per declared operation (never ipcRenderer, never a
- * generic invoke) and `on` for the declared events. Each call answers the operation's result or throws its error.
+ * generic invoke), `on` for the declared events, and the two desktop extras. Each call answers the operation's
+ * result or throws its error.
  */
-export function createBridge(ipc: Ipc): Client {
+export function createBridge(
+  ipc: Ipc,
+  files: Pick<WebUtils, 'getPathForFile'> = { getPathForFile: (file) => webUtils.getPathForFile(file) },
+): Client & DesktopExtras {
   const api = {} as Record<OperationName, (input?: unknown) => Promise<unknown>>;
   for (const name of operationNames) {
     const channel = ipcChannel(name);
@@ -66,7 +93,28 @@ export function createBridge(ipc: Ipc): Client {
       ipc.removeListener(channel, relay);
     };
   };
-  return { ...api, on } as unknown as Client;
+  const pathForFile = (file: DroppedFile): string => {
+    try {
+      return files.getPathForFile(file);
+    } catch (err) {
+      // Electron throws for anything that is not a File.
+      throw bridgeError(new ImgmetaError('invalid_argument', `pathForFile: ${reviveError(err).message}`));
+    }
+  };
+  const chooseSource = async (): Promise<string | undefined> => {
+    let envelope: unknown;
+    try {
+      envelope = await ipc.invoke(chooseSourceChannel);
+    } catch (err) {
+      throw bridgeError(new ImgmetaError('internal', `chooseSource: ${reviveError(err).message}`));
+    }
+    try {
+      return unwrap<string | undefined>(envelope) ?? undefined;
+    } catch (err) {
+      throw bridgeError(err);
+    }
+  };
+  return { ...api, on, pathForFile, chooseSource } as unknown as Client & DesktopExtras;
 }
 
 contextBridge.exposeInMainWorld('imgmeta', createBridge(ipcRenderer));

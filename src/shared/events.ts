@@ -14,14 +14,19 @@ export interface ImportProgressEvent {
   id: string;
   source: string;
   phase: string;
+  /** Items (blobs, records) done so far, and the total when known. */
   done: number;
   total?: number;
+  bytes?: number;
+  totalBytes?: number;
   message?: string;
 }
 
 /** Commands from the desktop app's menu that the renderer carries out (it owns navigation). */
 export interface AppCommandEvent {
   command: 'show-import';
+  /** A source chosen in the system dialog (File > Import...): the import view fills it in and checks it. */
+  path?: string;
 }
 
 export interface Events {

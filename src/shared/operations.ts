@@ -20,6 +20,11 @@ import type {
   ContentBlob,
   ContentInfo,
   DeleteResult,
+  Detection,
+  DiscoveredSource,
+  ExportResult,
+  ImportResult,
+  MetadataExportResult,
   GcResult,
   ImageRecord,
   ImageRef,
@@ -66,6 +71,15 @@ const scopeSchema = z.strictObject({
 });
 
 const emptyInput = z.strictObject({});
+
+/** A path on the machine that runs the service (the app's main process, or the `imgmeta serve` host). */
+const pathSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL');
+
+const importIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, . _ - (at most 100)');
 
 export const operations = {
   'images.list': op<Page<ImageRecord>>()({
@@ -239,6 +253,46 @@ export const operations = {
       prefix: metadataPrefixSchema,
       dryRun: z.boolean().default(false),
     }),
+  }),
+  'sources.detect': op<Detection>()({
+    summary:
+      'What a path holds (kind, namespaces, image and key counts), found from the path alone; nothing is written.',
+    writes: false,
+    input: z.strictObject({ path: pathSchema, namespace: namespaceSchema.optional() }),
+  }),
+  'sources.import': op<ImportResult>()({
+    summary:
+      'Import a source in one transaction (all or nothing); progress as import.progress events; dryRun reports what would change.',
+    writes: true,
+    input: z.strictObject({
+      path: pathSchema,
+      namespace: namespaceSchema.optional(),
+      keepLayers: z.boolean().default(false),
+      dryRun: z.boolean().default(false),
+      id: importIdSchema.optional(),
+    }),
+  }),
+  'sources.cancel': op<{ cancelled: boolean }>()({
+    summary: 'Stop a running import by id; nothing of it is written.',
+    writes: false,
+    input: z.strictObject({ id: importIdSchema }),
+  }),
+  'sources.export': op<ExportResult>()({
+    summary:
+      'Write images as an OCI image layout into a new or empty directory; blobs the store lacks are listed.',
+    writes: true,
+    input: z.strictObject({ images: z.array(imageRefSchema.strict()).min(1).max(100_000), to: pathSchema }),
+  }),
+  'sources.exportMetadata': op<MetadataExportResult>()({
+    summary: "Write a metadata namespace in the seed's file-per-key layout: <to>/<namespace>/<key>.",
+    writes: true,
+    input: z.strictObject({ namespace: namespaceSchema, to: pathSchema }),
+  }),
+  'sources.discover': op<DiscoveredSource[]>()({
+    summary:
+      'The sources at their standard places on this machine (Docker, containerd, Podman), readable or not.',
+    writes: false,
+    input: emptyInput,
   }),
   'gc.preview': op<GcResult>()({
     summary: 'What garbage collection would remove: content no image and no trash entry reaches.',

@@ -11,7 +11,8 @@ export const limits = {
   namespaceLength: 128,
   metadataKeyBytes: 1024,
   labelKeyBytes: 256,
-  labelBytes: 1024,
+  /** containerd's own bound on key=value; pairs longer than an index key can hold are indexed by hash. */
+  labelBytes: 4096,
   labelsPerImage: 256,
   annotationBytes: 64 * 1024,
   /** Values and blobs stay far below the 16 MiB Electron memory cage limit (see design.md). */

@@ -175,3 +175,80 @@ export interface ErrorEnvelope {
   ok: false;
   error: { code: ErrorCode; message: string };
 }
+
+// ---- sources: import and export ---------------------------------------------------------------------------
+
+export type SourceKind =
+  | 'oci-layout'
+  | 'oci-archive'
+  | 'docker-archive'
+  | 'containerd'
+  | 'docker'
+  | 'containers-storage'
+  | 'metadata-dir';
+
+/** What a source holds, found from the path before anything is written (`imgmeta import --dry-run`, the app's summary). */
+export interface Detection {
+  kind: SourceKind;
+  /** Absolute path of the source as given (a meta.db's root directory is reported, not the file). */
+  path: string;
+  /** Human description: "OCI image layout", "docker save archive (with an OCI layout inside)", ... */
+  description: string;
+  /** Namespaces images would land in (after any override). */
+  namespaces: string[];
+  /** Image names the source holds (an estimate where counting would mean reading everything). */
+  images: number;
+  /** Metadata keys (Docker's distribution store, a file-per-key directory). */
+  metadataKeys: number;
+  /** Anything the user should know before confirming ("bare tags are named after the directory", ...). */
+  notes: string[];
+}
+
+/** An entry of a live store (containerd, Docker, Podman) that could not be imported whole, and why. */
+export interface DamagedEntry {
+  namespace?: string;
+  name?: string;
+  digest?: Digest;
+  reason: string;
+}
+
+/** What an import did (or, with dryRun, would do): one transaction, all of it or none of it. */
+export interface ImportResult {
+  /** The id progress events and `sources.cancel` use. */
+  id: string;
+  kind: SourceKind;
+  path: string;
+  dryRun: boolean;
+  namespaces: string[];
+  images: { created: ImageRef[]; updated: ImageRef[]; unchanged: number };
+  content: { added: number; present: number };
+  metadata: { set: number; unchanged: number };
+  /** Layer blobs kept beside the store (`keepLayers`). */
+  layers: { kept: number };
+  damaged: DamagedEntry[];
+  notes: string[];
+}
+
+export interface ExportResult {
+  path: string;
+  images: number;
+  blobs: number;
+  bytes: number;
+  /** Blobs the images reach that the store does not hold (usually layers): listed, never silently left out. */
+  missing: Descriptor[];
+}
+
+export interface MetadataExportResult {
+  path: string;
+  written: number;
+}
+
+/** A source at its standard place on this machine (Docker's and containerd's data roots, Podman's storage). */
+export interface DiscoveredSource {
+  path: string;
+  kind: SourceKind;
+  /** Readable by this process; when not, `reason` says why (usually permissions: run as the owner or root). */
+  readable: boolean;
+  reason?: string;
+  detection?: Detection;
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { createService, type Service } from '../../src/main/service';
@@ -26,6 +26,7 @@ import {
   seedImages,
   snapshot,
 } from '../helpers/store';
+import { writeLayout } from '../helpers/layout';
 import { buildCli, cli, cliEnv, root, run, tempDirs, type Cli, type Result } from './run';
 
 /**
@@ -704,21 +705,49 @@ describe.concurrent('content, gc, check, trash, namespaces, info', { timeout: 12
 });
 
 describe.concurrent('command line contract', { timeout: 120_000 }, () => {
-  it('commands not yet available exit 1 with failed_precondition', async ({ expect }) => {
+  it('import detects, rehearses and imports a layout; export and meta export write it back out', async ({
+    expect,
+  }) => {
     const { imgmeta, dir } = fresh();
-    const cases: [string[], string][] = [
-      [['import', dir, '-n', 'x', '--json'], 'import'],
-      [['export', 'a:1', 'b:1', '--to', dir], 'export'],
-      [['meta', 'export', 'ns', '--to', dir], 'meta export'],
-    ];
-    const results = await Promise.all(cases.map(([args]) => imgmeta(args)));
-    results.forEach((result, i) => {
-      expect(result.code).toBe(1);
-      expect(result.out).toBe('');
-      expect(result.err).toBe(
-        `imgmeta: failed_precondition: ${cases[i]![1]} is not yet available in this build\n`,
-      );
+    const layout = join(dir, 'layout');
+    writeLayout(layout, [{ ref: 'example.com/cli/app:1.0', seed: 'cli' }]);
+
+    const detect = await imgmeta(['import', layout, '--detect', '--json']);
+    expect(detect.code).toBe(0);
+    expect(JSON.parse(detect.out)).toMatchObject({ kind: 'oci-layout', images: 1 });
+
+    const dry = await imgmeta(['import', layout, '--dry-run']);
+    expect(dry.out).toMatch(
+      /^would import oci-layout .* into default\n {2}images: 1 new, 0 updated, 0 unchanged\n/,
+    );
+    expect((await imgmeta(['images', 'ls', '-q'])).out).toBe('');
+
+    const real = await imgmeta(['import', layout, '-n', 'lab', '--json']);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.out)).toMatchObject({
+      dryRun: false,
+      images: { created: [{ namespace: 'lab', name: 'example.com/cli/app:1.0' }] },
     });
+    const again = await imgmeta(['import', layout, '-n', 'lab']);
+    expect(again.out).toContain('images: 0 new, 0 updated, 1 unchanged');
+
+    const out = join(dir, 'exported');
+    const exported = await imgmeta(['export', 'example.com/cli/app:1.0', '-n', 'lab', '--to', out]);
+    expect(exported.code).toBe(0);
+    expect(exported.out).toMatch(
+      /^wrote 1 image to .*: 2 blobs, .*\nnot in the store, so not in the layout \(1 blob\):\n {2}sha256:/,
+    );
+    expect(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests[0].annotations).toMatchObject({
+      'org.opencontainers.image.ref.name': 'example.com/cli/app:1.0',
+    });
+
+    await imgmeta(['meta', 'set', 'distribution', 'sha256/ab', 'v']);
+    const meta = await imgmeta(['meta', 'export', 'distribution', '--to', join(dir, 'meta')]);
+    expect(meta.out).toBe(`wrote 1 key(s) to ${join(dir, 'meta', 'distribution')}\n`);
+    expect(readFileSync(join(dir, 'meta', 'distribution', 'sha256', 'ab'), 'utf8')).toBe('v');
+
+    const notASource = await imgmeta(['import', join(dir, 'nothing-here')]);
+    expect([notASource.code, notASource.err]).toEqual([1, expect.stringMatching(/^imgmeta: not_found: /)]);
   });
 
   it('bad usage exits 2 with `imgmeta: usage:` and changes nothing', async ({ expect }) => {

@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
 import { ImgmetaError, type ErrorCode } from '../../src/shared/errors';
 import { operationNames, type Api, type OperationName } from '../../src/shared/operations';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir, writeLayout } from '../helpers/layout';
 import { fakeDigest, imageInput, json, makeImage, oci } from '../helpers/store';
 
 /** One transport connected to a fresh store: the typed API as a renderer or a script sees it. */
@@ -381,6 +384,108 @@ const cases: Record<OperationName, Case[]> = {
       },
     ],
   ],
+  'sources.detect': [
+    [
+      'says what a layout holds, writing nothing',
+      async (api) =>
+        withLayout(async (dir) => {
+          const detection = await api['sources.detect']({ path: dir });
+          expect(detection).toMatchObject({ kind: 'oci-layout', path: dir, images: 2 });
+          expect((await api['store.info']({})).images).toBe(0);
+        }),
+    ],
+    [
+      'not_found for a path that does not exist',
+      (api) => rejects(api['sources.detect']({ path: '/nonexistent/imgmeta' }), 'not_found'),
+    ],
+  ],
+  'sources.import': [
+    [
+      'imports a layout in one go, and a second time changes nothing',
+      async (api) =>
+        withLayout(async (dir) => {
+          const first = await api['sources.import']({ path: dir });
+          expect(first.images.created.map((r) => r.name).sort()).toEqual([
+            'example.com/contract/a:1',
+            'example.com/contract/b:2',
+          ]);
+          const second = await api['sources.import']({ path: dir });
+          expect([second.images.created.length, second.images.unchanged, second.content.added]).toEqual([
+            0, 2, 0,
+          ]);
+          expect((await api['images.list']({})).total).toBe(2);
+        }),
+    ],
+    [
+      'invalid_argument for a file that is no source, and nothing is written',
+      async (api) => {
+        await rejects(api['sources.import']({ path: import.meta.filename }), 'invalid_argument');
+        expect((await api['store.info']({})).changeSeq).toBe(0);
+      },
+    ],
+  ],
+  'sources.cancel': [
+    [
+      'answers false for an import that is not running',
+      async (api) => expect(await api['sources.cancel']({ id: 'not-running' })).toEqual({ cancelled: false }),
+    ],
+  ],
+  'sources.export': [
+    [
+      'writes an OCI layout that imports back to the same records',
+      async (api) =>
+        withLayout(async (dir, out) => {
+          await api['sources.import']({ path: dir });
+          const ref = { namespace: 'default', name: 'example.com/contract/a:1' };
+          const result = await api['sources.export']({ images: [ref], to: out });
+          // Manifest and config are in the store; the layer never is (imports keep descriptors of layers only).
+          expect([result.images, result.blobs, result.missing.map((d) => d.mediaType)]).toEqual([
+            1,
+            2,
+            [oci.layer],
+          ]);
+          expect(await api['sources.detect']({ path: out })).toMatchObject({ kind: 'oci-layout', images: 1 });
+        }),
+    ],
+    [
+      'not_found for an image that does not exist',
+      (api) =>
+        rejects(
+          api['sources.export']({ images: [{ namespace: 'default', name: 'nope:1' }], to: '/nonexistent/x' }),
+          'not_found',
+        ),
+    ],
+  ],
+  'sources.exportMetadata': [
+    [
+      "writes the namespace in the seed's file-per-key layout",
+      async (api) =>
+        withLayout(async (_dir, out) => {
+          await api['metadata.set']({
+            namespace: 'distribution',
+            key: 'sha256/ab',
+            value: new Uint8Array([0, 255]),
+          });
+          const result = await api['sources.exportMetadata']({ namespace: 'distribution', to: out });
+          expect(result.written).toBe(1);
+          expect([...readFileSync(join(out, 'distribution', 'sha256', 'ab'))]).toEqual([0, 255]);
+        }),
+    ],
+    [
+      'not_found for a namespace with no keys',
+      (api) =>
+        rejects(api['sources.exportMetadata']({ namespace: 'empty', to: '/nonexistent/x' }), 'not_found'),
+    ],
+  ],
+  'sources.discover': [
+    [
+      'lists the standard places that exist on this machine',
+      async (api) => {
+        for (const source of await api['sources.discover']({}))
+          expect(source.readable ? source.detection?.kind : source.reason).toBeTruthy();
+      },
+    ],
+  ],
   'gc.preview': [
     [
       'reports unreachable content without removing it',
@@ -449,6 +554,21 @@ export function contractSuite(transport: string, connect: () => Promise<Connecti
       });
     }
   });
+}
+
+/** A two-image OCI layout in a temp directory, and an empty sibling directory to export into. */
+async function withLayout(run: (dir: string, out: string) => Promise<void>): Promise<void> {
+  const scratch = scratchDir();
+  try {
+    const dir = join(scratch.dir, 'layout');
+    writeLayout(dir, [
+      { ref: 'example.com/contract/a:1', seed: 'a' },
+      { ref: 'example.com/contract/b:2', seed: 'b' },
+    ]);
+    await run(dir, join(scratch.dir, 'out'));
+  } finally {
+    scratch.done();
+  }
 }
 
 function create(api: Api, name: string, n: number, labels: Record<string, string> = {}) {

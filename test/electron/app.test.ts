@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rendererOrigin, runMode, startApp, storeArgument, storePathFor } from '../../src/main/app';
 import { contentSecurityPolicy, developmentContentSecurityPolicy } from '../../src/main/csp';
+import { chooseSourceChannel } from '../../src/main/source-dialog';
 import { defaultStorePath } from '../../src/main/store/location';
 import { operationNames } from '../../src/shared/operations';
+import type { DesktopExtras } from '../../src/preload/index';
 import { eventChannel, ipcChannel, reviveError, type Client } from '../../src/shared/transport';
 import { imageInput, tempDir } from '../helpers/store';
 import { fake, FakeBrowserWindow, findMenuItem } from './fake-electron';
@@ -14,7 +16,7 @@ import { fake, FakeBrowserWindow, findMenuItem } from './fake-electron';
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
 await import('../../src/preload/index');
 
-const page = () => fake.state.exposed.get('imgmeta') as Client;
+const page = () => fake.state.exposed.get('imgmeta') as Client & DesktopExtras;
 
 let home: string;
 let baseDir: string;
@@ -89,9 +91,11 @@ describe('start-up', () => {
     expect(path).toBe(defaultStorePath({ ...process.env, ...env(), IMGMETA_STORE: '' }));
   });
 
-  it('registers every operation, the app:// handler with the CSP, and denies permissions', async () => {
+  it('registers every operation, the source dialog, the app:// handler with the CSP, and denies permissions', async () => {
     await start(['--store', join(home, 's')]);
-    expect(new Set(fake.handlers.keys())).toEqual(new Set(operationNames.map(ipcChannel)));
+    expect(new Set(fake.handlers.keys())).toEqual(
+      new Set([...operationNames.map(ipcChannel), chooseSourceChannel]),
+    );
     const handler = fake.state.protocolHandlers.get('app')!;
     const response = await handler(new Request('app://imgmeta/index.html'));
     expect(response.headers.get('content-security-policy')).toBe(contentSecurityPolicy);
@@ -179,14 +183,42 @@ describe('the menu', () => {
     expect(findMenuItem(fake.state.menu, 'toggleDevTools')).toBeDefined();
   });
 
-  it('Import... asks the renderer to show its import view', async () => {
+  it('Import... shows the import view at once, then sends the source chosen in the dialog', async () => {
     const win = await start(['--store', join(home, 's')]);
     const commands: unknown[] = [];
     const off = page().on('app.command', (c) => commands.push(c));
+    fake.state.nextOpenDialog = { canceled: false, filePaths: ['/home/me/layout'] };
     click('Import...');
+    expect(commands).toEqual([{ command: 'show-import' }]); // the view comes up behind the dialog
+    await settle();
+    off();
+    expect(commands).toEqual([
+      { command: 'show-import' },
+      { command: 'show-import', path: '/home/me/layout' },
+    ]);
+    expect(win!.webContents.sent).toContainEqual([eventChannel('app.command'), { command: 'show-import' }]);
+    // Linux: a dialog is a file or a folder chooser, so the user is asked which first.
+    expect(fake.state.messageBoxes).toEqual([
+      expect.objectContaining({ message: 'Import from a folder or from a file?' }),
+    ]);
+  });
+
+  it('Import... cancelled leaves the import view without a path', async () => {
+    await start(['--store', join(home, 's')]);
+    const commands: unknown[] = [];
+    const off = page().on('app.command', (c) => commands.push(c));
+    click('Import...');
+    await settle();
     off();
     expect(commands).toEqual([{ command: 'show-import' }]);
-    expect(win!.webContents.sent).toContainEqual([eventChannel('app.command'), { command: 'show-import' }]);
+  });
+
+  it("the Import view's Choose... opens the same dialog and answers the path", async () => {
+    await start(['--store', join(home, 's')]);
+    fake.state.nextOpenDialog = { canceled: false, filePaths: ['/srv/images.tar'] };
+    expect(await page().chooseSource()).toBe('/srv/images.tar');
+    fake.state.nextOpenDialog = { canceled: true, filePaths: [] };
+    expect(await page().chooseSource()).toBeUndefined();
   });
 
   it('Open Store... switches the store and tells the renderer it was reopened', async () => {

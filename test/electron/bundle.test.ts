@@ -83,7 +83,9 @@ describe('the built bundles', () => {
 
       load(join(outDir, 'preload', 'index.js'));
       const page = fake.state.exposed.get('imgmeta') as Client;
-      expect(Object.keys(page).sort()).toEqual([...operationNames, 'on'].sort());
+      expect(Object.keys(page).sort()).toEqual(
+        [...operationNames, 'on', 'pathForFile', 'chooseSource'].sort(),
+      );
       await page['images.create'](imageInput('default', 'a:1', 1));
       expect(await page['store.info']({})).toMatchObject({ path: store, images: 1 });
       const err = await page['images.get']({ namespace: 'default', name: 'b:1' }).catch((e: unknown) => e);

@@ -99,7 +99,7 @@ describe.skipIf(skipReason !== undefined)(
       expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
     });
 
-    it('gives the page window.imgmeta with one method per operation and on, and no Node', async () => {
+    it('gives the page window.imgmeta with one method per operation, on and the two desktop extras, and no Node', async () => {
       const seen = await page.evaluate(() => {
         const g = globalThis as unknown as PageGlobals;
         return {
@@ -110,7 +110,7 @@ describe.skipIf(skipReason !== undefined)(
           Buffer: typeof g.Buffer,
         };
       });
-      expect(seen.keys).toEqual([...operationNames, 'on'].sort());
+      expect(seen.keys).toEqual([...operationNames, 'on', 'pathForFile', 'chooseSource'].sort());
       expect(seen).toMatchObject({
         require: 'undefined',
         process: 'undefined',

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventHub } from '../../src/main/event-hub';
 import { forwardEvents, registerOperations } from '../../src/main/ipc';
 import { isAppUrl } from '../../src/main/protocol';
+import { chooseSourceChannel, registerChooseSource } from '../../src/main/source-dialog';
+import { createBridge, type DesktopExtras } from '../../src/preload/index';
 import { ImgmetaError } from '../../src/shared/errors';
 import { eventNames } from '../../src/shared/events';
 import { operationNames } from '../../src/shared/operations';
@@ -10,13 +12,23 @@ import { imageInput, snapshot, tempStore } from '../helpers/store';
 import { fake, FakeWebContents } from './fake-electron';
 
 // The real electron module cannot load here; the preload and the IPC wiring run against a fake that routes
-// ipcRenderer.invoke to the ipcMain handlers, over the real service and a real store in a temp directory.
-vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
+// ipcRenderer.invoke to the ipcMain handlers, over the real service and a real store in a temp directory. webUtils as
+// Electron's: a File's path on disk ('' for one made in JS; here, one whose name is not absolute), a throw for
+// anything that is not a File (Node's structured clone turns a File into a plain Blob).
+vi.mock('electron', async () => ({
+  ...(await import('./fake-electron')).electronModule,
+  webUtils: {
+    getPathForFile(file: unknown): string {
+      if (!(file instanceof File)) throw new TypeError('Error processing argument at index 0');
+      return file.name.startsWith('/') ? file.name : '';
+    },
+  },
+}));
 // Importing the preload runs it: it exposes `imgmeta` through the fake contextBridge.
 await import('../../src/preload/index');
 
 /** What the page sees as `window.imgmeta`, after the bridge. */
-const page = () => fake.state.exposed.get('imgmeta') as Client;
+const page = () => fake.state.exposed.get('imgmeta') as Client & DesktopExtras;
 
 /** The page's call, its rejection revived the way the renderer does it. */
 async function failure(call: Promise<unknown>): Promise<{ raw: Error; revived: ImgmetaError }> {
@@ -45,9 +57,11 @@ describe('every declared operation crosses IPC', () => {
     expect(fake.handlers.size).toBe(operationNames.length);
   });
 
-  it('exposes one named method per operation plus on, and nothing else', () => {
+  it('exposes one named method per operation plus on, pathForFile and chooseSource, and nothing else', () => {
     expect([...fake.state.exposed.keys()]).toEqual(['imgmeta']);
-    expect(Object.keys(page()).sort()).toEqual([...operationNames, 'on'].sort());
+    expect(Object.keys(page()).sort()).toEqual(
+      [...operationNames, 'on', 'pathForFile', 'chooseSource'].sort(),
+    );
     for (const key of Object.keys(page()))
       expect(typeof (page() as unknown as Record<string, unknown>)[key]).toBe('function');
   });
@@ -226,5 +240,83 @@ describe('events reach the page', () => {
     expect(() => on('__proto__', () => {})).toThrow(/invalid_argument/);
     expect(() => on('store.changed', 'not a function')).toThrow(/invalid_argument/);
     expect(fake.rendererListenerCount('imgmeta:event:store.deleted')).toBe(0);
+  });
+});
+
+describe("the desktop extras: a dropped file's path and the source dialog", () => {
+  it("maps a dropped File to its path on disk, '' for one without", () => {
+    const ipc = fake.module.ipcRenderer as unknown as Parameters<typeof createBridge>[0];
+    const bridge = createBridge(ipc, {
+      getPathForFile: (file) => (file.name === 'layout' ? '/home/me/layout' : ''),
+    });
+    expect(bridge.pathForFile(new File([], 'layout'))).toBe('/home/me/layout');
+    expect(bridge.pathForFile(new File(['x'], 'made-in-js.txt'))).toBe('');
+  });
+
+  it('refuses what is not a File with invalid_argument, across the bridge too', () => {
+    const pathForFile = page().pathForFile as (file: unknown) => string;
+    let thrown: unknown;
+    try {
+      pathForFile({ name: '/etc/passwd' });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(reviveError(thrown).code).toBe('invalid_argument');
+    expect(reviveError(thrown).message).toMatch(/^pathForFile: /);
+    // webUtils itself, reached through the exposed method (the fake bridge's clone makes a File a Blob: refused).
+    expect(() => pathForFile(new File([], '/tmp/layout'))).toThrow(/invalid_argument/);
+  });
+
+  describe('chooseSource', () => {
+    let chosen: string | undefined;
+    let calls: number;
+    let stop: () => void;
+    beforeEach(() => {
+      chosen = '/home/me/layout';
+      calls = 0;
+      stop = registerChooseSource(
+        fake.module.ipcMain,
+        async () => {
+          calls++;
+          if (chosen === 'boom') throw new Error('no display');
+          return chosen;
+        },
+        isAppUrl,
+      );
+    });
+    afterEach(() => stop());
+
+    it('answers the path chosen in main, or undefined when cancelled', async () => {
+      expect(await page().chooseSource()).toBe('/home/me/layout');
+      chosen = undefined;
+      expect(await page().chooseSource()).toBeUndefined();
+      expect(calls).toBe(2);
+    });
+
+    it('registers one channel beside the operations, removed by its unregister', () => {
+      expect(fake.handlers.has(chooseSourceChannel)).toBe(true);
+      expect(fake.handlers.size).toBe(operationNames.length + 1);
+      stop();
+      expect(fake.handlers.has(chooseSourceChannel)).toBe(false);
+      stop = registerChooseSource(fake.module.ipcMain, async () => undefined, isAppUrl);
+    });
+
+    it('refuses a page that is not ours without opening the dialog', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      fake.senderUrl = 'https://evil.example/';
+      const { raw, revived } = await failure(page().chooseSource());
+      fake.senderUrl = 'app://imgmeta/index.html';
+      warn.mockRestore();
+      expect(revived.code).toBe('failed_precondition');
+      expect(raw.message).toMatch(/not an imgmeta page/);
+      expect(calls).toBe(0);
+    });
+
+    it('carries a failure of the dialog as an error with a code', async () => {
+      chosen = 'boom';
+      const { revived } = await failure(page().chooseSource());
+      expect(revived.code).toBe('internal');
+      expect(revived.message).toContain('no display');
+    });
   });
 });

@@ -2,13 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from '../../src/main/csp';
-import {
-  appEntryUrl,
-  appSchemePrivileges,
-  createAppHandler,
-  isAppUrl,
-  mimeType,
-} from '../../src/main/protocol';
+import { appEntryUrl, appSchemePrivileges, createAppHandler, isAppUrl } from '../../src/main/protocol';
+import { mimeType } from '../../src/main/renderer-files';
 import { tempDir } from '../helpers/store';
 
 let base: string;

@@ -805,3 +805,27 @@ describe('deep jumps stay exact while the store changes', () => {
     await check();
   });
 });
+
+describe('labels as long as containerd allows (4 KiB)', () => {
+  it('are stored whole and found by an exact label filter, in one namespace and across all', async () => {
+    const { service } = tempStore();
+    const long = 'x'.repeat(3900);
+    // Two pairs that share their first 512 characters: the index must still tell them apart.
+    await service['images.create']({ ...imageInput('default', 'a:1', 1), labels: { note: `${long}-a` } });
+    await service['images.create']({ ...imageInput('default', 'b:1', 2), labels: { note: `${long}-b` } });
+    await service['images.create']({ ...imageInput('k8s.io', 'c:1', 3), labels: { note: `${long}-a` } });
+    expect((await service['images.get']({ namespace: 'default', name: 'a:1' })).labels.note).toBe(
+      `${long}-a`,
+    );
+    const names = async (namespace?: string) =>
+      (await service['images.list']({ namespace, filter: { labels: [`note=${long}-a`] } })).items.map(
+        (i) => i.name,
+      );
+    expect(await names('default')).toEqual(['a:1']);
+    expect(await names()).toEqual(['a:1', 'c:1']);
+    expect((await service['images.list']({ filter: { labels: [`note=${long}-a`] } })).total).toBe(2);
+    await service['images.labels']({ namespace: 'default', name: 'a:1', remove: ['note'] });
+    expect(await names('default')).toEqual([]);
+    expect((await service['store.check']({})).errors).toEqual([]);
+  });
+});

@@ -507,7 +507,7 @@ describe('label maps: printable keys without =, bounded sizes', () => {
     );
   });
 
-  it('the bounds are inclusive: 256 labels, 256-byte keys, 1024-byte key=value', async () => {
+  it('the bounds are inclusive: 256 labels, 256-byte keys, 4096-byte key=value as in containerd', async () => {
     const many = Object.fromEntries(
       Array.from({ length: limits.labelsPerImage }, (_, i) => [`k${i}`, `v${i}`]),
     );

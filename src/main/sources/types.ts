@@ -1,38 +1,14 @@
 import type { Digest } from '../../shared/digest';
-import type { Descriptor, Labels } from '../../shared/types';
+import type { DamagedEntry, Descriptor, Detection, Labels, SourceKind } from '../../shared/types';
 
-/**
+export type { DamagedEntry, Detection, SourceKind };
+
+/*
  * The importers' contract. An importer reads one kind of source and hands back everything it found as an
  * `ImportBatch`, verified but not yet written; `commit.ts` writes a batch in one transaction (all of it or none of
  * it), so a failed or cancelled import leaves the store exactly as it was, and importing the same source twice
  * changes nothing the second time. Importers never import `electron` and never write to the source.
  */
-export type SourceKind =
-  | 'oci-layout'
-  | 'oci-archive'
-  | 'docker-archive'
-  | 'containerd'
-  | 'docker'
-  | 'containers-storage'
-  | 'metadata-dir';
-
-/** What a source holds, found from the path before anything is written (`imgmeta import --dry-run`, the app's summary). */
-export interface Detection {
-  kind: SourceKind;
-  /** Absolute path of the source as given (a meta.db's root directory is reported, not the file). */
-  path: string;
-  /** Human description: "OCI image layout", "docker save archive (with an OCI layout inside)", ... */
-  description: string;
-  /** Namespaces images would land in (after any override). */
-  namespaces: string[];
-  /** Image names the source holds (an estimate where counting would mean reading everything). */
-  images: number;
-  /** Metadata keys (Docker's distribution store, a file-per-key directory). */
-  metadataKeys: number;
-  /** Anything the user should know before confirming ("bare tags are named after the directory", ...). */
-  notes: string[];
-}
-
 /** A manifest, index or config to store: bytes already verified against `digest` and the descriptor's size. */
 export interface ImportContent {
   digest: Digest;
@@ -62,14 +38,6 @@ export interface ImportLayer {
   digest: Digest;
   size: number;
   file: string;
-}
-
-/** An entry of a live store (containerd, Docker, Podman) that could not be imported whole, and why. */
-export interface DamagedEntry {
-  namespace?: string;
-  name?: string;
-  digest?: Digest;
-  reason: string;
 }
 
 export interface ImportBatch {

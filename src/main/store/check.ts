@@ -2,7 +2,7 @@ import type { CheckProblem, CheckReport, IncompleteImage } from '../../shared/ty
 import { childrenOfBlob, contentTree, digestOf } from './content';
 import type { StoreEnv } from './env';
 import { garbage, unreachableByFullMark } from './gc';
-import { labelPairs } from './images';
+import { indexedPairs, labelPairs } from './images';
 import { decodeKey, encodeKey, type Key } from './keys';
 
 /**
@@ -28,9 +28,9 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
   for (const { key, value: s } of env.dbs.images.getRange({ snapshot: true })) {
     const [ns, name] = key as [string, string];
     checkedImages++;
-    const pairs = labelPairs(s.l);
+    const pairs = indexedPairs(s.l);
     const summary = env.dbs.index.get(['n*', name, ns]);
-    if (JSON.stringify(summary) !== JSON.stringify([s.c, s.z, s.t.mediaType, pairs]))
+    if (JSON.stringify(summary) !== JSON.stringify([s.c, s.z, s.t.mediaType, labelPairs(s.l)]))
       problem('index', `image ${ns}/${name}: its name index entry does not match the record`);
     const entries: Key[] = [
       ['n*', name, ns],

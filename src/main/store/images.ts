@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/errors';
 import { labelsSchema } from '../../shared/schemas';
 import { describeZodError } from '../../shared/validate';
@@ -30,6 +31,20 @@ export type CatalogSummary = [created: number, size: number, mediaType: string, 
 
 export const labelPairs = (labels: Labels) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 
+/**
+ * A label pair as it appears in index and count keys. containerd allows labels of up to 4 KiB, more than an LMDB key
+ * can hold beside a namespace and a name, so a long pair is indexed as its first 512 characters, a DEL, U+007F (which no
+ * label may contain, so no real pair can look like this) and the sha256 of the whole pair: exact-match filters still
+ * find exactly the images that carry it.
+ */
+export function indexedPair(pair: string): string {
+  if (Buffer.byteLength(pair) <= indexedPairBytes) return pair;
+  return `${pair.slice(0, 512)}\u007f${createHash('sha256').update(pair).digest('hex')}`;
+}
+const indexedPairBytes = 1024;
+
+export const indexedPairs = (labels: Labels) => labelPairs(labels).map(indexedPair);
+
 function indexEntries(ns: string, name: string, s: StoredImage): [Key, unknown][] {
   const entries: [Key, unknown][] = [
     [['n*', name, ns], [s.c, s.z, s.t.mediaType, labelPairs(s.l)] satisfies CatalogSummary],
@@ -39,7 +54,7 @@ function indexEntries(ns: string, name: string, s: StoredImage): [Key, unknown][
     [['s*', s.z, ns, name], true],
     [['d', s.t.digest, ns, name], true],
   ];
-  for (const pair of labelPairs(s.l)) {
+  for (const pair of indexedPairs(s.l)) {
     entries.push([['l', ns, pair, name], true], [['l*', pair, name, ns], true]);
   }
   return entries;
@@ -47,7 +62,7 @@ function indexEntries(ns: string, name: string, s: StoredImage): [Key, unknown][
 
 function countKeys(ns: string, s: StoredImage): Key[] {
   const keys: Key[] = [['images', ns], ['images*'], ['ref', s.t.digest]];
-  for (const pair of labelPairs(s.l)) keys.push(['label', ns, pair], ['label*', pair]);
+  for (const pair of indexedPairs(s.l)) keys.push(['label', ns, pair], ['label*', pair]);
   return keys;
 }
 
@@ -243,7 +258,7 @@ function indexPlan(
   const ns = q.namespace;
   if (labels.length === 1) {
     if (q.sort !== 'name') return undefined;
-    const pair = labels[0]!;
+    const pair = indexedPair(labels[0]!);
     return ns !== undefined
       ? {
           db: 'index',

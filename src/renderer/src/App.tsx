@@ -2,9 +2,11 @@ import { QueryClientProvider, useQueryClient, type QueryClient } from '@tanstack
 import { useEffect, useRef } from 'react';
 import type { Client } from '../../shared/transport';
 import { ApiProvider, useApi } from './api';
+import { DropToImport } from './components/DropToImport';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Sidebar } from './components/Sidebar';
 import { StatusBar } from './components/StatusBar';
+import { requestImport } from './import-session';
 import { useStoreSync } from './queries';
 import { navigate, useRoute } from './router';
 import { section, type Route } from './routes';
@@ -50,7 +52,10 @@ function Shell() {
   useEffect(
     () =>
       api.on('app.command', (event) => {
-        if (event.command === 'show-import') navigate({ view: 'import' });
+        // File > Import...: the view at once, then the source chosen in the system dialog, to fill in and check.
+        if (event.command !== 'show-import') return;
+        if (event.path) requestImport(api, event.path);
+        else navigate({ view: 'import' });
       }),
     [api],
   );
@@ -78,6 +83,7 @@ function Shell() {
         </main>
         <StatusBar />
       </div>
+      <DropToImport />
     </div>
   );
 }

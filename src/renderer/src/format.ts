@@ -1,4 +1,5 @@
 /** Display helpers: sizes, digests, media types and times as a developer tool shows them. Pure, no DOM. */
+import type { SourceKind } from '../../shared/types';
 
 const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -99,3 +100,16 @@ export function formatDateTime(iso: string): string {
   const then = Date.parse(iso);
   return Number.isNaN(then) ? iso : absolute.format(then);
 }
+
+const sourceKindNames: Record<SourceKind, string> = {
+  'oci-layout': 'OCI image layout',
+  'oci-archive': 'OCI archive',
+  'docker-archive': 'docker save archive',
+  containerd: 'containerd',
+  docker: 'Docker data root',
+  'containers-storage': 'containers/storage (Podman)',
+  'metadata-dir': 'Metadata directory',
+};
+
+/** What a kind of source is called on screen (`imgmeta import` detects it from the path). */
+export const sourceKindName = (kind: SourceKind): string => sourceKindNames[kind] ?? kind;

@@ -39,12 +39,11 @@ export function EmptyStore({ info }: { info: StoreInfo }) {
       </section>
 
       <section className="card" aria-labelledby="empty-import">
-        <h2 id="empty-import">
-          Import images <span className="badge">Coming later</span>
-        </h2>
+        <h2 id="empty-import">Import images</h2>
         <p>
-          Importing arrives in a later release together with the importers; the command is already reserved
-          and answers “not yet available” today. It will detect the kind of source from the path:
+          Bring in what is already on this machine: open <a href="#/import">Import</a>, or drop a file or
+          folder on this window, or run the import from the command line. The kind of source is detected from
+          the path:
         </p>
         <Command>{`${store} import <path>`}</Command>
         <SourceKinds />

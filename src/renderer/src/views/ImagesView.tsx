@@ -1,7 +1,8 @@
 import { useEffect, useId, useState } from 'react';
-import type { ImageRecord, SortField, SortOrder } from '../../../shared/types';
+import type { ImageRecord, ImageRef, SortField, SortOrder } from '../../../shared/types';
 import { Digest, LoadMore, Loading, PageHeader, Time } from '../components/common';
 import { ErrorPanel } from '../components/ErrorPanel';
+import { ExportDialog } from '../components/ExportDialog';
 import { Icon } from '../components/icons';
 import { formatBytes, formatCount, mediaTypeName } from '../format';
 import { useDebounced } from '../hooks';
@@ -13,6 +14,8 @@ import { EmptyStore } from './EmptyStore';
 type ImagesRoute = Extract<Route, { view: 'images' }>;
 
 const pageSize = 100;
+
+const refKey = (image: ImageRef) => `${image.namespace}\u0000${image.name}`;
 
 /** The image list, or the first-run screen while the store holds nothing at all. */
 export function ImagesView({ route }: { route: ImagesRoute }) {
@@ -38,6 +41,19 @@ function ImageList({ route }: { route: ImagesRoute }) {
   useEffect(() => {
     setFilterText((text) => (text.trim() === filter ? text : filter));
   }, [filter]);
+
+  const info = useApiQuery('store.info', {});
+  const readOnly = info.data?.readOnly ?? false;
+  // The images picked for Export..., by namespace and name; kept across filter and sort changes.
+  const [selected, setSelected] = useState<ReadonlyMap<string, ImageRef>>(new Map());
+  const [exporting, setExporting] = useState(false);
+  const toggle = (image: ImageRef, on: boolean) =>
+    setSelected((current) => {
+      const next = new Map(current);
+      if (on) next.set(refKey(image), { namespace: image.namespace, name: image.name });
+      else next.delete(refKey(image));
+      return next;
+    });
 
   const namespaces = useApiQuery('images.namespaces', {});
   const list = usePagedQuery('images.list', {
@@ -75,7 +91,28 @@ function ImageList({ route }: { route: ImagesRoute }) {
                     : ''
               }${filter ? ` matching “${filter}”` : ''}`
         }
-      />
+      >
+        {selected.size > 0 && (
+          <>
+            <span className="selection-count" role="status">
+              {formatCount(selected.size)} selected
+            </span>
+            <button type="button" className="button" onClick={() => setSelected(new Map())}>
+              Clear selection
+            </button>
+          </>
+        )}
+        <button
+          type="button"
+          className="button"
+          disabled={selected.size === 0 || readOnly}
+          title={readOnly ? 'This store is served read-only: export is off' : undefined}
+          onClick={() => setExporting(true)}
+        >
+          Export…
+        </button>
+      </PageHeader>
+      {exporting && <ExportDialog images={[...selected.values()]} onClose={() => setExporting(false)} />}
 
       <div className="toolbar" role="search" aria-label="Filter images">
         <div className="field">
@@ -124,6 +161,9 @@ function ImageList({ route }: { route: ImagesRoute }) {
             <table className="table" aria-label="Images" aria-busy={list.isPlaceholderData}>
               <thead>
                 <tr>
+                  <th scope="col" className="cell-check">
+                    <SelectAll items={list.items} selected={selected} onToggle={toggle} />
+                  </th>
                   <SortHeader field="name" label="Name" sort={sort} order={order} onSort={setSort} />
                   <th scope="col">Namespace</th>
                   <th scope="col">Digest</th>
@@ -134,11 +174,16 @@ function ImageList({ route }: { route: ImagesRoute }) {
               </thead>
               <tbody>
                 {list.items.map((image) => (
-                  <ImageRow key={`${image.namespace}\u0000${image.name}`} image={image} />
+                  <ImageRow
+                    key={refKey(image)}
+                    image={image}
+                    selected={selected.has(refKey(image))}
+                    onSelect={(on) => toggle(image, on)}
+                  />
                 ))}
                 {list.items.length === 0 && (
                   <tr>
-                    <td colSpan={6} className="table__empty">
+                    <td colSpan={7} className="table__empty">
                       {filter
                         ? `No image name contains “${filter}”.`
                         : route.namespace
@@ -164,10 +209,52 @@ function ImageList({ route }: { route: ImagesRoute }) {
   );
 }
 
-function ImageRow({ image }: { image: ImageRecord }) {
+/** The header checkbox: every loaded row on or off; mixed when some are. */
+function SelectAll({
+  items,
+  selected,
+  onToggle,
+}: {
+  items: ImageRecord[];
+  selected: ReadonlyMap<string, ImageRef>;
+  onToggle: (image: ImageRef, on: boolean) => void;
+}) {
+  const on = items.filter((image) => selected.has(refKey(image))).length;
+  const all = items.length > 0 && on === items.length;
+  return (
+    <input
+      type="checkbox"
+      aria-label="Select all shown images"
+      checked={all}
+      ref={(box) => {
+        if (box) box.indeterminate = on > 0 && !all;
+      }}
+      disabled={items.length === 0}
+      onChange={() => items.forEach((image) => onToggle(image, !all))}
+    />
+  );
+}
+
+function ImageRow({
+  image,
+  selected,
+  onSelect,
+}: {
+  image: ImageRecord;
+  selected: boolean;
+  onSelect: (on: boolean) => void;
+}) {
   const { target } = image;
   return (
-    <tr>
+    <tr className={selected ? 'row--selected' : undefined}>
+      <td className="cell-check">
+        <input
+          type="checkbox"
+          aria-label={`Select ${image.name}`}
+          checked={selected}
+          onChange={(e) => onSelect(e.target.checked)}
+        />
+      </td>
       <td className="cell-name">
         <a href={href({ view: 'image', namespace: image.namespace, name: image.name })}>{image.name}</a>
       </td>
