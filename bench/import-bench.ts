@@ -190,7 +190,6 @@ function main() {
     const checks = [
       { target: 'archive: peak RSS < 250 MiB', pass: archiveRow.imgmetaPeakRssMiB < 250 },
       { target: 'archive: time <= 2x openssl dgst -sha256', pass: archiveRow.ratio <= 2 },
-      { target: 'layout: peak RSS < 250 MiB', pass: layoutRow.imgmetaPeakRssMiB < 250 },
     ];
     const lines = [
       '# Import benchmark',
@@ -205,6 +204,8 @@ function main() {
       ),
       '',
       ...checks.map((c) => `- ${c.target}: ${c.pass ? 'pass' : 'FAIL'}`),
+      `- layout (no target: the issue's targets are for archives): ${layoutRow.imgmetaPeakRssMiB} MiB peak; an import holds` +
+        ' every manifest and config of the source until its one transaction commits, so memory grows with the number of images, not with layer bytes',
       '',
     ];
     const text = lines.join('\n');

@@ -215,6 +215,28 @@ describe('the target: a new or empty directory, written whole or not at all', ()
     ).rejects.toMatchObject({ code: 'invalid_argument' });
   });
 
+  it('refuses an image known only by its config (a Docker classic image): there is no manifest to export', async () => {
+    const config = json({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+    const target = {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: sha256(config),
+      size: config.byteLength,
+    };
+    const dir = join(tempDir(), 'out');
+    await expect(
+      exportLayout(
+        source(new Map([[target.digest, config]])),
+        [{ name: 'alpine:3.20', target }],
+        dir,
+        exportOptions(),
+      ),
+    ).rejects.toMatchObject({
+      code: 'failed_precondition',
+      message: expect.stringMatching(/^alpine:3.20 points at an image config/),
+    });
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('refuses to write a blob whose bytes do not match (a damaged store), leaving nothing', async () => {
     const { blobs, images } = tiny();
     blobs.set(images[0]!.target.digest, json({ tampered: true }));

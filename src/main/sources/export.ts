@@ -65,6 +65,11 @@ async function checkTarget(dir: string): Promise<{ existsEmpty: boolean }> {
   return { existsEmpty: true };
 }
 
+const configMediaTypes = new Set([
+  'application/vnd.docker.container.image.v1+json',
+  'application/vnd.oci.image.config.v1+json',
+]);
+
 export async function exportLayout(
   read: ExportSource,
   images: ExportImage[],
@@ -83,6 +88,13 @@ export async function exportLayout(
     const descriptor = withoutNameAnnotations(
       parseDescriptor(image.target, `images[${i}] (${image.name}) target`),
     );
+    // A Docker classic image (docker-archive without a layout inside, a Docker data root) is known by its config
+    // only: no manifest digest exists for it, and a layout whose index points at a config is no image anyone reads.
+    if (configMediaTypes.has(descriptor.mediaType))
+      throw failedPrecondition(
+        `${image.name} points at an image config (${descriptor.mediaType}), not a manifest or index: its source ` +
+          'recorded no manifest, so there is none to export, and imgmeta does not invent one',
+      );
     const known = byName.get(image.name);
     if (known && known.digest !== descriptor.digest)
       throw invalidArgument(
