@@ -6,8 +6,10 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -63,6 +65,9 @@ describe.skipIf(browserMissing !== undefined)(
         big,
         Array.from({ length: 1500 }, (_, i) => ({ ref: `example.com/bulk/app${i}:1.0`, seed: `bulk${i}` })),
       );
+      // Imports are fast, so the bar's last stretch is one 4 GiB layer (a sparse file: no disk, seconds to hash),
+      // verified after the small ones: Cancel lands while it is read, whatever the machine.
+      addSparseLayerImage(big, 'example.com/bulk/huge:1.0');
       fresh = join(base, 'fresh');
       writeLayout(fresh, [
         { ref: 'quay.io/podman/hello:latest', seed: 'hello' },
@@ -239,7 +244,7 @@ describe.skipIf(browserMissing !== undefined)(
       const { page, problems, close } = await open('light', ['sources.import']);
       const before = await images();
       await check(page, big);
-      await expect.poll(() => summary(page).textContent(), { timeout: 15_000 }).toMatch(/Images\s*1,500/);
+      await expect.poll(() => summary(page).textContent(), { timeout: 15_000 }).toMatch(/Images\s*1,501/);
       await summary(page).getByRole('button', { name: 'Import', exact: true }).click();
       const bar = page.getByRole('progressbar', { name: 'Import progress' });
       await bar.waitFor();
@@ -338,3 +343,35 @@ describe.skipIf(browserMissing !== undefined)(
     });
   },
 );
+
+/** 4 GiB of zero bytes: its sha256, worked out once (`head -c 4G /dev/zero | sha256sum`), not at every run. */
+const zeros4GiB = {
+  size: 4 * 1024 ** 3,
+  digest: 'sha256:8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca',
+};
+
+/** Adds to a layout one image whose only layer is 4 GiB of zeros, written as a sparse file. */
+function addSparseLayerImage(dir: string, ref: string): void {
+  const blob = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', ...zeros4GiB };
+  writeFileSync(blob(layer.digest), '');
+  truncateSync(blob(layer.digest), layer.size);
+  const put = (value: unknown, mediaType: string, extra: object = {}) => {
+    const bytes = Buffer.from(JSON.stringify(value));
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    writeFileSync(blob(digest), bytes);
+    return { mediaType, digest, size: bytes.byteLength, ...extra };
+  };
+  const config = put(
+    { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] } },
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = put(
+    { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] },
+    'application/vnd.oci.image.manifest.v1+json',
+    { annotations: { 'org.opencontainers.image.ref.name': ref } },
+  );
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: unknown[] };
+  index.manifests.push(manifest);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+}
