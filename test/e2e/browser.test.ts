@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
 import { json, makeImage, oci } from '../helpers/store';
@@ -14,11 +15,6 @@ import { raw, startServe, type Serving } from '../server/harness';
  * The app in a real browser (Debian's Chromium, driven by playwright-core) against `imgmeta serve` on a real store,
  * with images added the way a user adds them: the CLI, in another process. Screenshots go to test/artifacts/.
  */
-const executablePath = '/usr/bin/chromium';
-const browserMissing = existsSync(executablePath)
-  ? undefined
-  : `${executablePath} is missing: install Debian's chromium package (.ci/run does)`;
-const artifacts = join(root, 'test', 'artifacts');
 
 if (browserMissing) console.warn(`e2e skipped: ${browserMissing}`);
 
@@ -56,19 +52,7 @@ describe.skipIf(browserMissing !== undefined)('the app in Chromium through imgme
       'env=prod',
     ]);
     serving = await startServe(['--store', storeDir, 'serve', '--port', '0'], (fn) => stops.push(fn));
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    mkdirSync(artifacts, { recursive: true });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -77,19 +61,7 @@ describe.skipIf(browserMissing !== undefined)('the app in Chromium through imgme
     stops.reverse().forEach((stop) => stop());
   });
 
-  /** A fresh page that records every console error and uncaught exception. */
-  async function open(colorScheme: 'light' | 'dark' = 'light') {
-    const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-    await page.goto(serving.url);
-    return { page, problems, close: () => context.close() };
-  }
+  const open = (colorScheme: 'light' | 'dark' = 'light') => openPage(browser, serving.url, { colorScheme });
 
   const imagesTable = (page: Page) => page.getByRole('table', { name: 'Images' });
 

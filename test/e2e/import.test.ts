@@ -12,7 +12,8 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, run } from '../cli/run';
 import { writeLayout } from '../helpers/layout';
@@ -23,11 +24,6 @@ import { startServe, type Serving } from '../server/harness';
  * on a temp store: a layout written to disk is checked, dry-run, imported, and its images exported again, the way
  * a user does it. Screenshots go to test/artifacts/.
  */
-const executablePath = '/usr/bin/chromium';
-const browserMissing = existsSync(executablePath)
-  ? undefined
-  : `${executablePath} is missing: install Debian's chromium package (.ci/run does)`;
-const artifacts = join(root, 'test', 'artifacts');
 
 if (browserMissing) console.warn(`e2e skipped: ${browserMissing}`);
 
@@ -65,7 +61,7 @@ describe.skipIf(browserMissing !== undefined)(
         big,
         Array.from({ length: 1500 }, (_, i) => ({ ref: `example.com/bulk/app${i}:1.0`, seed: `bulk${i}` })),
       );
-      // Imports are fast, so the bar's last stretch is one 4 GiB layer (a sparse file: no disk, seconds to hash),
+      // Imports are fast, so the bar's last stretch is one 32 GiB layer (a sparse file: no disk, seconds to hash),
       // verified after the small ones: Cancel lands while it is read, whatever the machine.
       addSparseLayerImage(big, 'example.com/bulk/huge:1.0');
       fresh = join(base, 'fresh');
@@ -88,19 +84,7 @@ describe.skipIf(browserMissing !== undefined)(
         if (saved === undefined) delete process.env['XDG_DATA_HOME'];
         else process.env['XDG_DATA_HOME'] = saved;
       }
-      browser = await chromium.launch({
-        executablePath,
-        args: [
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-sandbox',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
-      mkdirSync(artifacts, { recursive: true });
+      browser = await launchChromium();
     }, 120_000);
 
     afterAll(async () => {
@@ -108,31 +92,13 @@ describe.skipIf(browserMissing !== undefined)(
       stops.reverse().forEach((stop) => stop());
     });
 
-    /**
-     * A fresh page on the Import view that records console errors and uncaught exceptions. `expected` names API calls
-     * meant to fail: Chromium logs their non-2xx status ("Failed to load resource") as a console error.
-     */
+    /** A fresh page on the Import view (see openPage for `expected`). */
     async function open(colorScheme: 'light' | 'dark' = 'light', expected: string[] = []) {
-      const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 900 } });
-      // Shorter than the test's timeout, so that a missing element fails with its locator rather than a timeout.
-      context.setDefaultTimeout(10_000);
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('console', (message) => {
-        if (message.type() !== 'error' && message.type() !== 'warning') return;
-        const at = message.location().url;
-        if (
-          message.text().startsWith('Failed to load resource') &&
-          expected.some((op) => at.endsWith(`/api/${op}`))
-        )
-          return;
-        problems.push(`${message.type()}: ${message.text()} @ ${at}`);
-      });
-      page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-      await page.goto(serving.url);
+      const opened = await openPage(browser, serving.url, { colorScheme, height: 900, expected });
+      const { page } = opened;
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
       await page.getByRole('heading', { level: 1, name: 'Import' }).waitFor();
-      return { page, problems, close: () => context.close() };
+      return opened;
     }
 
     async function check(page: Page, path: string) {
@@ -344,16 +310,20 @@ describe.skipIf(browserMissing !== undefined)(
   },
 );
 
-/** 4 GiB of zero bytes: its sha256, worked out once (`head -c 4G /dev/zero | sha256sum`), not at every run. */
-const zeros4GiB = {
-  size: 4 * 1024 ** 3,
-  digest: 'sha256:8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca',
+/**
+ * 32 GiB of zero bytes: its sha256, worked out once (`head -c 32G /dev/zero | sha256sum`), not at every run. Big
+ * enough that verifying it takes tens of seconds even with hardware SHA (4 GiB took under 3 s here), so the cancel
+ * always lands first; the sparse file costs no disk.
+ */
+const zeroLayer = {
+  size: 32 * 1024 ** 3,
+  digest: 'sha256:97af759fc4597bc41706df77cbab318a57d935bacb262bd409e3ab767e07066f',
 };
 
-/** Adds to a layout one image whose only layer is 4 GiB of zeros, written as a sparse file. */
+/** Adds to a layout one image whose only layer is 32 GiB of zeros, written as a sparse file. */
 function addSparseLayerImage(dir: string, ref: string): void {
   const blob = (digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
-  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', ...zeros4GiB };
+  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar', ...zeroLayer };
   writeFileSync(blob(layer.digest), '');
   truncateSync(blob(layer.digest), layer.size);
   const put = (value: unknown, mediaType: string, extra: object = {}) => {
