@@ -15,10 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { containerdImporter } from '../../src/main/sources/containerd';
-import type { ImportBatch, ImportProgress, ReadOptions } from '../../src/main/sources/types';
+import type { ImportBatch } from '../../src/main/sources/types';
 import { ImgmetaError } from '../../src/shared/errors';
 import { parseInput } from '../../src/shared/validate';
 import { buildBolt, goTime, varint, type BoltTree } from './bolt-writer';
+import { options } from './helpers';
 
 const fixture = join(__dirname, '..', 'fixtures', 'containerd-metadata');
 const root = join(fixture, 'root');
@@ -55,11 +56,6 @@ function copyRoot(): string {
   const dir = join(freshDir(), 'root');
   cpSync(root, dir, { recursive: true });
   return dir;
-}
-
-function options(extra: Partial<ReadOptions> = {}): ReadOptions & { updates: ImportProgress[] } {
-  const updates: ImportProgress[] = [];
-  return { signal: new AbortController().signal, progress: (u) => updates.push(u), updates, ...extra };
 }
 
 /** ms since the epoch of an RFC 3339 time with nanoseconds (what the import keeps of containerd's times). */

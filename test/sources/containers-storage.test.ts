@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { cpSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,9 +6,10 @@ import {
   containersStorageImporter,
   manifestMediaType,
 } from '../../src/main/sources/containers-storage';
-import type { ImportBatch, ReadOptions } from '../../src/main/sources/types';
+import type { ReadOptions } from '../../src/main/sources/types';
 import { parseInput } from '../../src/shared/validate';
 import { tempDir, tempStore } from '../helpers/store';
+import { byName, options, rejection, sha256, treeSnapshot } from './helpers';
 
 const fixture = join(__dirname, '..', 'fixtures', 'containers-storage');
 const root = join(fixture, 'storage');
@@ -45,16 +45,10 @@ const podman = JSON.parse(readFileSync(join(fixture, 'expected', 'podman-images.
   Created: number;
 }[];
 
-const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const namesOf = (image: ExpectedImage) => (image.names.length > 0 ? image.names : [`sha256:${image.id}`]);
 
-function options(extra: Partial<ReadOptions> = {}): ReadOptions & { updates: unknown[] } {
-  const updates: unknown[] = [];
-  return { signal: new AbortController().signal, progress: (u) => updates.push(u), updates, ...extra };
-}
 const read = (path: string, extra: Partial<ReadOptions> = {}) =>
   containersStorageImporter.read(path, options(extra));
-const byName = (batch: ImportBatch) => new Map(batch.images.map((image) => [image.name, image]));
 
 /** A writable copy of the graph root, to damage; `images` edits images.json. */
 function copyRoot() {
@@ -70,15 +64,6 @@ function copyRoot() {
       writeFileSync(imagesJson, JSON.stringify(images));
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 const base = expected.images.find((i) => i.names.includes('example.com/fixtures/base:1.0'))!;
@@ -440,18 +425,7 @@ describe('progress, cancel, read-only', () => {
 
   it('never writes to the source', async () => {
     const copy = copyRoot();
-    const snapshot = () => {
-      const out: Record<string, string> = {};
-      const walk = (d: string) => {
-        for (const entry of readdirSync(d, { withFileTypes: true })) {
-          const p = join(d, entry.name);
-          if (entry.isDirectory()) walk(p);
-          else out[p] = `${statSync(p).mtimeMs} ${sha256(readFileSync(p))}`;
-        }
-      };
-      walk(copy.root);
-      return out;
-    };
+    const snapshot = () => treeSnapshot(copy.root);
     const before = snapshot();
     await read(copy.root);
     await containersStorageImporter.detect(copy.root);

@@ -1,20 +1,11 @@
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dockerImporter } from '../../src/main/sources/docker';
-import type { ImportBatch, ReadOptions } from '../../src/main/sources/types';
+import type { ReadOptions } from '../../src/main/sources/types';
 import { parseInput } from '../../src/shared/validate';
 import { tempDir, tempStore } from '../helpers/store';
+import { byName, options, rejection, sha256, treeSnapshot } from './helpers';
 
 const fixture = join(__dirname, '..', 'fixtures', 'docker-data-root');
 const driverDir = join(fixture, 'image', 'vfs');
@@ -43,13 +34,6 @@ const listing = readFileSync(join(fixture, 'expected', 'docker-images-digests.js
   );
 
 const configType = 'application/vnd.docker.container.image.v1+json';
-const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-
-function options(extra: Partial<ReadOptions> = {}): ReadOptions & { updates: unknown[] } {
-  const updates: unknown[] = [];
-  return { signal: new AbortController().signal, progress: (u) => updates.push(u), updates, ...extra };
-}
-
 const read = (path: string, extra: Partial<ReadOptions> = {}) => dockerImporter.read(path, options(extra));
 
 /** A writable copy of the fixture's data root, to damage. */
@@ -57,34 +41,6 @@ function copyRoot(): { root: string; driver: string } {
   const root = join(tempDir('imgmeta-docker-'), 'docker');
   cpSync(fixture, root, { recursive: true, verbatimSymlinks: true });
   return { root, driver: join(root, 'image', 'vfs') };
-}
-
-const byName = (batch: ImportBatch) => new Map(batch.images.map((image) => [image.name, image]));
-
-async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Every file of a tree with its size, mtime and hash: what "never writes to the source" compares. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else {
-        const s = statSync(p);
-        out[p] = `${s.size} ${s.mtimeMs} ${sha256(readFileSync(p))}`;
-      }
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 describe('names: every repositories.json reference, as `docker images -a --digests` lists it', () => {
@@ -454,9 +410,9 @@ describe('progress, cancel, read-only', () => {
   it('never writes to the source', async () => {
     const { root } = copyRoot();
     mkdirSync(join(root, 'image', 'vfs', 'layerdb', 'tmp'));
-    const before = snapshot(root);
+    const before = treeSnapshot(root);
     await read(root);
     await dockerImporter.detect(root);
-    expect(snapshot(root)).toEqual(before);
+    expect(treeSnapshot(root)).toEqual(before);
   });
 });

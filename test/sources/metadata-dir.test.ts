@@ -17,14 +17,12 @@ import type { ImportMetadata, ReadOptions } from '../../src/main/sources/types';
 import { limits } from '../../src/shared/schemas';
 import { parseInput } from '../../src/shared/validate';
 import { tempDir } from '../helpers/store';
+import { options, rejection } from './helpers';
 
 const fixtures = join(__dirname, '..', 'fixtures');
 /** Docker's filesystem metadata store: exactly the seed's layout, with base `distribution`. */
 const distribution = join(fixtures, 'docker-data-root', 'image', 'vfs', 'distribution');
 
-function options(extra: Partial<ReadOptions> = {}): ReadOptions {
-  return { signal: new AbortController().signal, progress: () => {}, ...extra };
-}
 const read = (path: string, extra: Partial<ReadOptions> = {}) =>
   metadataDirImporter.read(path, options(extra));
 
@@ -51,15 +49,6 @@ function filesOf(dir: string): ImportMetadata[] {
   };
   for (const ns of readdirSync(dir)) walk(join(dir, ns), ns, []);
   return out.sort((a, b) => (`${a.namespace}/${a.key}` < `${b.namespace}/${b.key}` ? -1 : 1));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code: string; message: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 const sorted = (entries: ImportMetadata[]) =>

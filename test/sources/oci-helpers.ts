@@ -1,14 +1,14 @@
-import { createHash } from 'node:crypto';
 import { cpSync, createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { expect } from 'vitest';
-import type { ImportBatch, ReadOptions } from '../../src/main/sources/types';
+import type { ImportBatch } from '../../src/main/sources/types';
 import type { Descriptor } from '../../src/shared/types';
 import { parseInput } from '../../src/shared/validate';
 import { tempDir } from '../helpers/store';
+import { sha256 } from './helpers';
 
 /** Shared by the OCI layout, archive and export tests: fixtures, temp layouts and tars, common checks. */
 
@@ -40,14 +40,7 @@ export const umociExpected = JSON.parse(
   readFileSync(join(fixtures, 'oci-layout-umoci', 'expected.json'), 'utf8'),
 ) as { refs: ExpectedRef[]; blobCount: number };
 
-export const options = (extra: Partial<ReadOptions> = {}): ReadOptions => ({
-  signal: new AbortController().signal,
-  progress: () => {},
-  ...extra,
-});
-
-export const sha256 = (bytes: Uint8Array | string) =>
-  `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+export { options, sha256 } from './helpers';
 export const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 /** A writable copy of the umoci layout in a fresh temp dir, under the directory name `name`. */
@@ -121,7 +114,7 @@ export function expectStorable(batch: ImportBatch): void {
   }
 }
 
-export const byName = (batch: ImportBatch) => new Map(batch.images.map((image) => [image.name, image]));
+export { byName } from './helpers';
 export const contentDigests = (batch: ImportBatch) => batch.content.map((c) => c.digest).sort();
 export const stripTarget = (d: Descriptor) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
 

@@ -82,6 +82,12 @@ export function usePagedQuery<N extends PagedName>(
   };
 }
 
+/** What a list's footer needs of a paged query (see LoadMore). */
+export type PagedList = Pick<
+  ReturnType<typeof usePagedQuery>,
+  'items' | 'total' | 'hasNextPage' | 'isFetchingNextPage' | 'fetchNextPage'
+>;
+
 /**
  * Keeps every cached read current: `store.changed` (a write here, in another window, or by the CLI) invalidates all
  * queries, coalesced over a short burst; `reopened` (another store) drops the cache outright. As a fallback for an

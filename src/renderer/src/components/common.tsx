@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { formatDateTime, formatRelative, shortDigest } from '../format';
+import type { PagedList } from '../queries';
 
 /** The top of a view: its one h1, an optional line under it, and actions on the right. */
 export function PageHeader({
@@ -63,21 +64,10 @@ export function shellWord(word: string): string {
 }
 
 /** "Load more" under a paged table: shows what is loaded of how many, and fetches the next page. */
-export function LoadMore({
-  loaded,
-  total,
-  noun,
-  hasMore,
-  loading,
-  onLoadMore,
-}: {
-  loaded: number;
-  total: number | undefined;
-  noun: string;
-  hasMore: boolean;
-  loading: boolean;
-  onLoadMore: () => void;
-}) {
+export function LoadMore({ list, noun }: { list: PagedList; noun: string }) {
+  const { items, total, hasNextPage: hasMore, isFetchingNextPage: loading } = list;
+  const loaded = items.length;
+  const onLoadMore = () => void list.fetchNextPage();
   return (
     <div className="table-footer">
       <span className="table-footer__count">

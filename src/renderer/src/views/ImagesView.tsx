@@ -195,14 +195,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
               </tbody>
             </table>
           </div>
-          <LoadMore
-            loaded={list.items.length}
-            total={list.total}
-            noun="images"
-            hasMore={list.hasNextPage}
-            loading={list.isFetchingNextPage}
-            onLoadMore={() => void list.fetchNextPage()}
-          />
+          <LoadMore list={list} noun="images" />
         </>
       )}
     </div>

@@ -133,14 +133,7 @@ function KeyList({ namespace }: { namespace: string }) {
               </tbody>
             </table>
           </div>
-          <LoadMore
-            loaded={keys.items.length}
-            total={keys.total}
-            noun="keys"
-            hasMore={keys.hasNextPage}
-            loading={keys.isFetchingNextPage}
-            onLoadMore={() => void keys.fetchNextPage()}
-          />
+          <LoadMore list={keys} noun="keys" />
         </>
       )}
     </section>

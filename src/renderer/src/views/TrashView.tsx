@@ -64,14 +64,7 @@ export function TrashView() {
               </tbody>
             </table>
           </div>
-          <LoadMore
-            loaded={trash.items.length}
-            total={trash.total}
-            noun="deleted images"
-            hasMore={trash.hasNextPage}
-            loading={trash.isFetchingNextPage}
-            onLoadMore={() => void trash.fetchNextPage()}
-          />
+          <LoadMore list={trash} noun="deleted images" />
           <div className="hint">
             <p>Restoring from here arrives with deletion in the app; for now, from the command line:</p>
             <Command>imgmeta images restore NAME [-n NAMESPACE]</Command>
