@@ -1,7 +1,8 @@
 import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createService } from '../../src/main/service';
+import { throttled } from '../../src/main/sources/imports';
 import { digestOf } from '../../src/main/store/content';
 import type { ImportProgressEvent } from '../../src/shared/events';
 import { writeLayout } from '../helpers/layout';
@@ -60,5 +61,27 @@ describe('an import', () => {
     }
     expect(readdirSync(storeDir).filter((f) => f.startsWith('.import-'))).toEqual([]);
     expect(existsSync(join(layout, 'oci-layout'))).toBe(true); // the source is only read
+  });
+});
+
+describe('progress reporting', () => {
+  it('sends at most one update per interval, and the last of a burst once its turn comes', () => {
+    vi.useFakeTimers();
+    try {
+      const sent: number[] = [];
+      const { report, stop } = throttled((n: number) => sent.push(n), 100);
+      for (let i = 1; i <= 50; i++) report(i, false);
+      expect(sent).toEqual([1]);
+      vi.advanceTimersByTime(100);
+      expect(sent).toEqual([1, 50]);
+      report(51, true);
+      expect(sent).toEqual([1, 50, 51]);
+      report(52, false);
+      stop();
+      vi.advanceTimersByTime(1000);
+      expect(sent).toEqual([1, 50, 51]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -45,9 +45,11 @@ export class Imports {
     const controller = new AbortController();
     this.running.set(id, controller);
     let keepDir: string | undefined;
+    let stopReporting = () => {};
     try {
       const { importer, detection } = await detectSource(request.path, { namespace: request.namespace });
-      const report = this.reporter(id, detection.path);
+      const { report, stop } = this.reporter(id, detection.path);
+      stopReporting = stop;
       report({ phase: 'reading', items: 0, bytes: 0 }, true);
       if (request.keepLayers) keepDir = await mkdtemp(join(this.store.path, '.import-'));
       const batch = await importer.read(detection.path, {
@@ -75,6 +77,7 @@ export class Imports {
         notes: batch.notes,
       };
     } finally {
+      stopReporting();
       this.running.delete(id);
       if (keepDir) await rm(keepDir, { recursive: true, force: true });
     }
@@ -112,11 +115,7 @@ export class Imports {
   }
 
   private reporter(id: string, source: string) {
-    let last = 0;
-    return (update: ImportProgress, always: boolean) => {
-      const now = Date.now();
-      if (!always && now - last < progressEveryMs) return;
-      last = now;
+    return throttled((update: ImportProgress) =>
       this.emit({
         id,
         source,
@@ -125,9 +124,37 @@ export class Imports {
         total: update.totalItems,
         bytes: update.bytes,
         totalBytes: update.totalBytes,
-      });
-    };
+      }),
+    );
   }
+}
+
+/**
+ * Progress at most every `everyMs`, and never stale: an update that arrives too soon is held and sent when its turn
+ * comes, unless a newer one replaces it. Dropping it instead left a burst's last state (say, the last of 1,500 small
+ * layers) unsent while a long step (a large layer) ran, so the app's bar showed nothing for that whole time.
+ * `always` sends at once (phase changes); `stop` drops what is held, so a failed import sends nothing after its end.
+ */
+export function throttled<T>(send: (update: T) => void, everyMs = progressEveryMs) {
+  let last = Number.NEGATIVE_INFINITY;
+  let held: { update: T } | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    held = undefined;
+  };
+  const now = (update: T) => {
+    stop();
+    last = Date.now();
+    send(update);
+  };
+  const report = (update: T, always: boolean) => {
+    if (always || Date.now() - last >= everyMs) return now(update);
+    held = { update };
+    timer ??= setTimeout(() => held && now(held.update), everyMs - (Date.now() - last));
+  };
+  return { report, stop };
 }
 
 /** Thrown inside a dry run's transaction to roll it back; never leaves this module. */
