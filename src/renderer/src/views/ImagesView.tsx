@@ -105,12 +105,20 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const filter = route.filter ?? '';
   const [filterText, setFilterText] = useState(filter);
   const settled = useDebounced(filterText.trim(), 120);
+  // What this box last pushed: when the address reaches that, the user may have typed on, and must keep it.
+  const pushed = useRef(filter);
   useEffect(() => {
-    if (settled !== filter) navigate({ ...route, filter: settled || undefined }, { replace: true });
+    if (settled !== filter) {
+      pushed.current = settled;
+      navigate({ ...route, filter: settled || undefined }, { replace: true });
+    }
     // Only a newly settled text is pushed; a filter changed from outside (a link, Back) must not be pushed back.
   }, [settled]);
   useEffect(() => {
-    setFilterText((text) => (text.trim() === filter ? text : filter));
+    if (filter !== pushed.current) {
+      pushed.current = filter;
+      setFilterText(filter);
+    }
   }, [filter]);
   const [labelText, setLabelText] = useState(route.label ?? '');
   const settledLabel = useDebounced(labelText.trim(), 300);
@@ -730,6 +738,8 @@ function ImageRow({
       <div role="gridcell" className="grid__cell grid__cell--name" title={image.name}>
         <a
           href={href({ view: 'image', namespace: image.namespace, name: image.name })}
+          // The whole name (the tag has a column of its own on screen).
+          aria-label={image.name}
           tabIndex={-1}
           onClick={(e) => {
             // A modified click selects; a plain one opens the image.
