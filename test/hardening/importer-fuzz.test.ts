@@ -52,7 +52,7 @@ beforeAll(async () => {
   worker = await importWorker(local.dir);
 }, 60_000);
 afterAll(async () => {
-  await worker.close();
+  await worker.dispose();
   local.dispose();
   const refused = outcomes.filter((o) => !o.outcome.ok).length;
   const slowest = Math.max(...outcomes.map((o) => o.outcome.ms));

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bundleWorker, projectNodePath } from './bundle';
 
 export interface ImportOutcome {
@@ -25,7 +28,9 @@ export interface ImportRequest {
  * (past it the worker is SIGKILLed and the import reported as a hang; the next request starts a fresh worker).
  */
 export async function importWorker(store: string, options: { maxOldSpaceMb?: number } = {}) {
-  const bundle = await bundleWorker('import-worker.ts');
+  // restarted across tests, so not in a per-test temp dir: removed by dispose()
+  const bundleDir = mkdtempSync(join(tmpdir(), 'imgmeta-worker-'));
+  const bundle = await bundleWorker('import-worker.ts', bundleDir);
   let child: ChildProcess | undefined;
   let pending: ((line: string) => void) | undefined;
   let stderr = '';
@@ -53,6 +58,15 @@ export async function importWorker(store: string, options: { maxOldSpaceMb?: num
     return c;
   };
 
+  const close = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c) return;
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    c.stdin!.end();
+    await exited;
+  };
+
   return {
     run(request: ImportRequest, timeoutMs: number): Promise<ImportOutcome> {
       child ??= start();
@@ -77,13 +91,11 @@ export async function importWorker(store: string, options: { maxOldSpaceMb?: num
         c.stdin!.write(`${JSON.stringify(request)}\n`);
       });
     },
-    async close(): Promise<void> {
-      const c = child;
-      child = undefined;
-      if (!c) return;
-      const exited = new Promise((resolve) => c.once('exit', resolve));
-      c.stdin!.end();
-      await exited;
+    /** Ends the worker process; the next run starts a fresh one. */
+    close,
+    async dispose(): Promise<void> {
+      await close();
+      rmSync(bundleDir, { recursive: true, force: true });
     },
   };
 }
