@@ -12,10 +12,10 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { random } from '../helpers/crash-model';
-import { importWorker, type ImportOutcome } from '../helpers/import-runner';
-import { nextTurn, openStore, snapshot, tempDir } from '../helpers/store';
+import { storeWithImportWorker, type ImportOutcome } from '../helpers/import-runner';
+import { nextTurn, snapshot, tempDir } from '../helpers/store';
 import { treeSnapshot } from '../sources/helpers';
 import {
   dockerSaveTar,
@@ -40,20 +40,10 @@ const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const seed = Number(process.env.IMGMETA_FUZZ_SEED ?? Date.now() % 1_000_000);
 const rng = random(seed);
 
-let local: ReturnType<typeof openStore>;
-let worker: Awaited<ReturnType<typeof importWorker>>;
 let sentinel: string;
 const outcomes: { what: string; outcome: ImportOutcome }[] = [];
 
-beforeAll(async () => {
-  local = openStore();
-  // something to lose: a refused import must leave it exactly as it was
-  await local.service['sources.import']({ path: umociLayout, namespace: 'before' });
-  worker = await importWorker(local.dir);
-}, 60_000);
-afterAll(async () => {
-  await worker.dispose();
-  local.dispose();
+const bench = storeWithImportWorker(() => {
   const refused = outcomes.filter((o) => !o.outcome.ok).length;
   const slowest = Math.max(...outcomes.map((o) => o.outcome.ms));
   console.log(
@@ -78,8 +68,8 @@ async function runCases(cases: Case[]): Promise<void> {
     const sourceBefore = sourceSnapshot(c.path);
     const sentinelBefore = treeSnapshot(sentinel);
     await nextTurn();
-    const before = await snapshot(local.service, local.store);
-    const outcome = await worker.run(
+    const before = await snapshot(bench.local.service, bench.local.store);
+    const outcome = await bench.worker.run(
       { path: c.path, namespace: c.namespace ?? 'fuzz', keepLayers: n % 2 === 0 },
       caseTimeoutMs,
     );
@@ -89,12 +79,12 @@ async function runCases(cases: Case[]): Promise<void> {
     if (c.mustFail) expect(outcome.ok, where).toBe(false);
     if (c.mustReport) expect(!outcome.ok || outcome.damaged!.length > 0, where).toBe(true);
     await nextTurn();
-    if (!outcome.ok) expect(await snapshot(local.service, local.store), where).toEqual(before);
+    if (!outcome.ok) expect(await snapshot(bench.local.service, bench.local.store), where).toEqual(before);
     expect(treeSnapshot(sentinel), where).toEqual(sentinelBefore);
     expect(sourceSnapshot(c.path), where).toEqual(sourceBefore);
     expect(strayFiles(), where).toEqual([]);
   }
-  expect((await local.service['store.check']({ deep: true })).errors).toEqual([]);
+  expect((await bench.local.service['store.check']({ deep: true })).errors).toEqual([]);
 }
 
 const sourceSnapshot = (path: string) => {
@@ -116,7 +106,7 @@ function treeSnapshotSafe(dir: string): Record<string, string> {
 
 /** Anything in the store directory but the environment and kept layers (an import's temp dir left behind, say). */
 const strayFiles = () =>
-  readdirSync(local.dir).filter((name) => !['data.mdb', 'lock.mdb', 'layers'].includes(name));
+  readdirSync(bench.local.dir).filter((name) => !['data.mdb', 'lock.mdb', 'layers'].includes(name));
 
 const flipBits = (bytes: Buffer, flips: number): Buffer => {
   const out = Buffer.from(bytes);

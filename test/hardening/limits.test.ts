@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ImgmetaError } from '../../src/shared/errors';
 import { limits } from '../../src/shared/schemas';
 import { maxEntries } from '../../src/main/sources/tar';
-import { importWorker, type ImportOutcome, type ImportRequest } from '../helpers/import-runner';
-import { fakeDigest, nextTurn, openStore, snapshot, tempDir } from '../helpers/store';
+import { storeWithImportWorker, type ImportOutcome, type ImportRequest } from '../helpers/import-runner';
+import { fakeDigest, nextTurn, snapshot, tempDir } from '../helpers/store';
 import { umociLayout } from '../sources/oci-helpers';
 
 /**
@@ -21,20 +21,8 @@ const tarEntries = Number(process.env.IMGMETA_LIMIT_TAR_ENTRIES ?? 2_000_000);
 const maxRssBytes = 400 * 2 ** 20;
 const GiB = 2 ** 30;
 
-let local: ReturnType<typeof openStore>;
-let worker: Awaited<ReturnType<typeof importWorker>>;
 const measured: string[] = [];
-
-beforeAll(async () => {
-  local = openStore();
-  await local.service['sources.import']({ path: umociLayout, namespace: 'before' });
-  worker = await importWorker(local.dir);
-}, 60_000);
-afterAll(async () => {
-  await worker.dispose();
-  local.dispose();
-  console.log(`limits:\n  ${measured.join('\n  ')}`);
-});
+const bench = storeWithImportWorker(() => console.log(`limits:\n  ${measured.join('\n  ')}`));
 
 /** One import in a fresh process: refused with `pattern`, quickly, in bounded memory, the store unchanged. */
 async function expectRefused(
@@ -43,10 +31,10 @@ async function expectRefused(
   pattern: RegExp,
   maxRss = maxRssBytes,
 ): Promise<ImportOutcome> {
-  await worker.close(); // a fresh process, so that its peak RSS is this import's
+  await bench.worker.close(); // a fresh process, so that its peak RSS is this import's
   await nextTurn();
-  const before = await snapshot(local.service, local.store);
-  const outcome = await worker.run(request, 120_000);
+  const before = await snapshot(bench.local.service, bench.local.store);
+  const outcome = await bench.worker.run(request, 120_000);
   measured.push(
     `${what}: ${outcome.ok ? 'imported' : outcome.code} in ${(outcome.ms / 1000).toFixed(2)} s, ` +
       `peak RSS ${(outcome.maxRss / 2 ** 20).toFixed(0)} MiB: ${outcome.message ?? ''}`,
@@ -55,7 +43,7 @@ async function expectRefused(
   expect(outcome.message).toMatch(pattern);
   expect(outcome.maxRss, `${what}: peak RSS`).toBeLessThan(maxRss);
   await nextTurn();
-  expect(await snapshot(local.service, local.store)).toEqual(before);
+  expect(await snapshot(bench.local.service, bench.local.store)).toEqual(before);
   return outcome;
 }
 
@@ -197,16 +185,21 @@ describe('limits: names and keys far past their bounds', () => {
     const cases: [string, () => Promise<unknown>][] = [
       [
         'a 1 MB image name',
-        () => local.service['images.create']({ namespace: 'default', name: `${long(1_000_000)}:1`, target }),
+        () =>
+          bench.local.service['images.create']({
+            namespace: 'default',
+            name: `${long(1_000_000)}:1`,
+            target,
+          }),
       ],
       [
         'a 1 MB namespace',
-        () => local.service['images.create']({ namespace: long(1_000_000), name: 'app:1', target }),
+        () => bench.local.service['images.create']({ namespace: long(1_000_000), name: 'app:1', target }),
       ],
       [
         'a 1 MB label key',
         () =>
-          local.service['images.create']({
+          bench.local.service['images.create']({
             namespace: 'default',
             name: 'app:1',
             target,
@@ -216,7 +209,7 @@ describe('limits: names and keys far past their bounds', () => {
       [
         'a 1 MB label value',
         () =>
-          local.service['images.create']({
+          bench.local.service['images.create']({
             namespace: 'default',
             name: 'app:1',
             target,
@@ -226,7 +219,7 @@ describe('limits: names and keys far past their bounds', () => {
       [
         '100,000 labels',
         () =>
-          local.service['images.create']({
+          bench.local.service['images.create']({
             namespace: 'default',
             name: 'app:1',
             target,
@@ -236,7 +229,7 @@ describe('limits: names and keys far past their bounds', () => {
       [
         'a 1 MB metadata key',
         () =>
-          local.service['metadata.set']({
+          bench.local.service['metadata.set']({
             namespace: 'meta',
             key: long(1_000_000),
             value: new Uint8Array(1),
@@ -245,21 +238,28 @@ describe('limits: names and keys far past their bounds', () => {
       [
         'a 64 MiB metadata value',
         () =>
-          local.service['metadata.set']({ namespace: 'meta', key: 'k', value: new Uint8Array(64 * 2 ** 20) }),
+          bench.local.service['metadata.set']({
+            namespace: 'meta',
+            key: 'k',
+            value: new Uint8Array(64 * 2 ** 20),
+          }),
       ],
       [
         'a 64 MiB blob',
         () =>
-          local.service['content.put']({
+          bench.local.service['content.put']({
             bytes: new Uint8Array(64 * 2 ** 20),
             mediaType: 'application/octet-stream',
           }),
       ],
-      ['a 1 MB prefix', () => local.service['metadata.list']({ namespace: 'meta', prefix: long(1_000_000) })],
-      ['a 1 MB name filter', () => local.service['images.list']({ filter: { name: long(1_000_000) } })],
+      [
+        'a 1 MB prefix',
+        () => bench.local.service['metadata.list']({ namespace: 'meta', prefix: long(1_000_000) }),
+      ],
+      ['a 1 MB name filter', () => bench.local.service['images.list']({ filter: { name: long(1_000_000) } })],
     ];
     for (const [what, call] of cases) {
-      const before = await snapshot(local.service, local.store);
+      const before = await snapshot(bench.local.service, bench.local.store);
       const error = await call().then(
         () => new Error(`${what}: accepted`),
         (e: unknown) => e,
@@ -268,7 +268,7 @@ describe('limits: names and keys far past their bounds', () => {
       expect((error as ImgmetaError).code, `${what}: ${(error as Error).message}`).toBe('invalid_argument');
       // the message says what is wrong, briefly: not the megabyte that was sent
       expect((error as Error).message.length, what).toBeLessThan(1000);
-      expect(await snapshot(local.service, local.store)).toEqual(before);
+      expect(await snapshot(bench.local.service, bench.local.store)).toEqual(before);
     }
     expect(limits.valueBytes).toBeLessThan(16 * 2 ** 20);
   });

@@ -2,7 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { umociLayout } from '../sources/oci-helpers';
 import { bundleWorker, projectNodePath } from './bundle';
+import { openStore } from './store';
 
 export interface ImportOutcome {
   ok: boolean;
@@ -98,4 +101,26 @@ export async function importWorker(store: string, options: { maxOldSpaceMb?: num
       rmSync(bundleDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file: a store that already holds the umoci layout (something a refused import must not lose) and an
+ * import worker on it, set up before the file's tests and removed after them (then `report` runs).
+ */
+export function storeWithImportWorker(report: () => void = () => {}) {
+  const bench = {} as {
+    local: ReturnType<typeof openStore>;
+    worker: Awaited<ReturnType<typeof importWorker>>;
+  };
+  beforeAll(async () => {
+    bench.local = openStore();
+    await bench.local.service['sources.import']({ path: umociLayout, namespace: 'before' });
+    bench.worker = await importWorker(bench.local.dir);
+  }, 60_000);
+  afterAll(async () => {
+    await bench.worker.dispose();
+    bench.local.dispose();
+    report();
+  });
+  return bench;
 }
