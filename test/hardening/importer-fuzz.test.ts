@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -87,12 +88,10 @@ async function runCases(cases: Case[]): Promise<void> {
   expect((await bench.local.service['store.check']({ deep: true })).errors).toEqual([]);
 }
 
+/** What the source holds, to show the import only read it (undefined when it is gone). */
 const sourceSnapshot = (path: string) => {
-  try {
-    return readdirSync(path).length >= 0 ? treeSnapshotSafe(path) : undefined;
-  } catch {
-    return existsSync(path) ? readFileSync(path).toString('base64') : undefined;
-  }
+  if (!existsSync(path)) return undefined;
+  return statSync(path).isDirectory() ? treeSnapshotSafe(path) : readFileSync(path).toString('base64');
 };
 /** Like treeSnapshot, but a FIFO or a device file is named, not read. */
 function treeSnapshotSafe(dir: string): Record<string, string> {
