@@ -191,16 +191,21 @@ describe('fuzzed input to every operation, over HTTP (imgmeta serve as a subproc
     await nextTurn(); // a fresh read snapshot: the server process wrote, not this one
     return snapshot(local.service, local.store);
   };
+  // stopped by this file's afterAll (a hook registered from inside beforeAll would never run)
+  let stopServe = () => {};
   beforeAll(async () => {
     local = openStore();
     await seed(local.service);
     const serving = await startServe(
       ['--store', local.dir, 'serve', '--port', '0', '--token', 'T'],
-      afterAll,
+      (stop) => (stopServe = stop),
     );
     server = { port: Number(new URL(serving.url).port), token: 'T' };
   });
-  afterAll(() => local.dispose());
+  afterAll(() => {
+    stopServe();
+    local.dispose();
+  });
 
   for (const name of operationNames) {
     it(`POST /api/${name}: never 500; refused input is 400 invalid_argument and changes nothing`, async () => {
