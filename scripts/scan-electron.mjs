@@ -51,24 +51,29 @@ async function assertNoNetworkInterfaces() {
   if (reached) throw new Error('scan:electron: an outside address answered: the network is not cut');
 }
 
-/** The fallback: any connection or lookup from this process fails at once. */
+/** The fallback: any connection or lookup from this process fails at once (the CommonJS modules the scanner uses). */
 async function blockNetwork() {
-  const net = await import('node:net');
-  const dns = await import('node:dns');
-  const refuse = (what) => {
-    const err = new Error(`scan:electron: network access refused (${what})`);
-    err.code = 'ENETUNREACH';
-    return err;
-  };
+  const require = createRequire(import.meta.url);
+  const net = require('node:net');
+  const dns = require('node:dns');
+  const refuse = (what) =>
+    Object.assign(new Error(`network access refused (${what})`), { code: 'ENETUNREACH' });
   net.Socket.prototype.connect = function connect() {
     process.nextTick(() => this.destroy(refuse('connect')));
     return this;
   };
-  dns.lookup = (_host, _options, callback) =>
-    process.nextTick(() => (callback ?? _options)(refuse('dns.lookup')));
+  dns.lookup = (_host, options, callback) =>
+    process.nextTick(() => (callback ?? options)(refuse('dns.lookup')));
   dns.promises.lookup = async () => {
     throw refuse('dns.promises.lookup');
   };
+  const error = await new Promise((resolve) => {
+    const socket = net.connect({ host: '1.1.1.1', port: 443 });
+    socket.once('connect', () => (socket.destroy(), resolve(undefined)));
+    socket.once('error', resolve);
+  });
+  if (!/network access refused/.test(error?.message ?? ''))
+    throw new Error('scan:electron: the network guard did not hold');
 }
 
 async function scan(where) {
