@@ -21,8 +21,17 @@ export function toWire(value: unknown): unknown {
   return value;
 }
 
-export function fromWire(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(fromWire);
+/**
+ * No operation's input nests deeper than a few levels, nor any answer (a content tree stops at 16 levels); a hostile
+ * body nested thousands deep (which JSON.parse accepts) would otherwise overflow the stack here and come back as
+ * `internal`.
+ */
+export const maxWireDepth = 100;
+
+export function fromWire(value: unknown, depth = 0): unknown {
+  if (depth > maxWireDepth && value !== null && typeof value === 'object')
+    throw invalidArgument(`the body nests deeper than ${maxWireDepth} levels`);
+  if (Array.isArray(value)) return value.map((item) => fromWire(item, depth + 1));
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value);
     const record = value as Record<string, unknown>;
@@ -35,7 +44,7 @@ export function fromWire(value: unknown): unknown {
     for (const key of keys) {
       if (key.startsWith('$') && !key.startsWith('$$'))
         throw invalidArgument(`unexpected key ${JSON.stringify(key)}: keys starting with $ are sent as $$`);
-      define(out, key.startsWith('$') ? key.slice(1) : key, fromWire(record[key]));
+      define(out, key.startsWith('$') ? key.slice(1) : key, fromWire(record[key], depth + 1));
     }
     return out;
   }

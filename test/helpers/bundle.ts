@@ -5,9 +5,10 @@ import { tempDir } from './store';
 /**
  * A TypeScript worker that imports src/, bundled to a temp .cjs the way the CLI is bundled (run-time dependencies
  * stay external and resolve through NODE_PATH=projectNodePath), so a test can run the real store in another process.
+ * In a temp directory removed after the test, unless `dir` (for a worker restarted across tests).
  */
-export async function bundleWorker(entry: string): Promise<string> {
-  const outfile = join(tempDir('imgmeta-worker-'), entry.replace(/\.ts$/, '.cjs'));
+export async function bundleWorker(entry: string, dir?: string): Promise<string> {
+  const outfile = join(dir ?? tempDir('imgmeta-worker-'), entry.replace(/\.ts$/, '.cjs'));
   await bundleForNode({ entry: join(projectRoot, 'test', 'helpers', entry), outfile, sourcemap: false });
   return outfile;
 }
