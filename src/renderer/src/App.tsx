@@ -95,7 +95,7 @@ function RouteView({ route }: { route: Route }) {
     case 'image':
       return <ImageDetails namespace={route.namespace} name={route.name} />;
     case 'metadata':
-      return <MetadataView namespace={route.namespace} />;
+      return <MetadataView route={route} />;
     case 'trash':
       return <TrashView />;
     case 'import':

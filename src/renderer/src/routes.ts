@@ -7,7 +7,7 @@ import type { Namespace, SortField, SortOrder } from '../../shared/types';
 export type Route =
   | { view: 'images'; namespace?: Namespace; filter?: string; sort?: SortField; order?: SortOrder }
   | { view: 'image'; namespace: Namespace; name: string }
-  | { view: 'metadata'; namespace?: Namespace }
+  | { view: 'metadata'; namespace?: Namespace; prefix?: string; key?: string }
   | { view: 'trash' }
   | { view: 'import' }
   | { view: 'unknown'; path: string };
@@ -61,7 +61,13 @@ export function parseHash(hash: string): Route {
     case 'metadata': {
       if (rest === '') return { view: 'metadata' };
       const namespace = decode(rest.replace(/\/+$/, ''));
-      if (namespace) return { view: 'metadata', namespace };
+      if (namespace)
+        return compact({
+          view: 'metadata',
+          namespace,
+          prefix: params.get('prefix') || undefined,
+          key: params.get('key') || undefined,
+        });
       break;
     }
     case 'trash':
@@ -85,8 +91,14 @@ export function formatRoute(route: Route): string {
     }
     case 'image':
       return `#/images/${encodeURIComponent(route.namespace)}/${encodeName(route.name)}`;
-    case 'metadata':
-      return route.namespace ? `#/metadata/${encodeURIComponent(route.namespace)}` : '#/metadata';
+    case 'metadata': {
+      if (!route.namespace) return '#/metadata';
+      const params = new URLSearchParams();
+      if (route.prefix) params.set('prefix', route.prefix);
+      if (route.key) params.set('key', route.key);
+      const query = params.toString();
+      return `#/metadata/${encodeURIComponent(route.namespace)}${query ? `?${query}` : ''}`;
+    }
     case 'trash':
     case 'import':
       return `#/${route.view}`;
