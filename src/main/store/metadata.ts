@@ -99,9 +99,24 @@ export function deleteValue(
   return 1;
 }
 
+/**
+ * Prefix counts are a scan (about 0.5 s for a million keys), and a virtual list asks for the total with every page it
+ * fetches: each count is kept until the store's next change (any process's), so scrolling a large prefix pays once.
+ */
+const prefixCounts = new WeakMap<StoreEnv, Map<string, { seq: number; n: number }>>();
+
 export function countPrefix(env: StoreEnv, namespace: string, prefix: string): number {
   if (prefix === '') return env.count(['meta', namespace]);
-  return env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
+  let memo = prefixCounts.get(env);
+  if (!memo) prefixCounts.set(env, (memo = new Map()));
+  const id = `${namespace}\0${prefix}`;
+  const seq = env.changeSeq();
+  const known = memo.get(id);
+  if (known && known.seq === seq) return known.n;
+  const n = env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
+  if (memo.size >= 256) memo.delete(memo.keys().next().value!);
+  memo.set(id, { seq, n });
+  return n;
 }
 
 export function deletePrefix(
