@@ -6,10 +6,12 @@ import { DropToImport } from './components/DropToImport';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { Sidebar } from './components/Sidebar';
 import { StatusBar } from './components/StatusBar';
+import { ToastProvider } from './components/Toasts';
 import { requestImport } from './import-session';
 import { useStoreSync } from './queries';
 import { navigate, useRoute } from './router';
 import { section, type Route } from './routes';
+import { ContentView } from './views/ContentView';
 import { ImageDetails } from './views/ImageDetails';
 import { ImagesView } from './views/ImagesView';
 import { ImportView } from './views/ImportView';
@@ -21,9 +23,11 @@ export function App({ client, queryClient }: { client: Client; queryClient: Quer
   return (
     <ApiProvider client={client}>
       <QueryClientProvider client={queryClient}>
-        <ErrorBoundary onReset={() => recover(queryClient)}>
-          <Shell />
-        </ErrorBoundary>
+        <ToastProvider>
+          <ErrorBoundary onReset={() => recover(queryClient)}>
+            <Shell />
+          </ErrorBoundary>
+        </ToastProvider>
       </QueryClientProvider>
     </ApiProvider>
   );
@@ -40,7 +44,11 @@ function recover(queryClient: QueryClient): void {
 
 /** What identifies a view instance: a filter or sort change keeps the view (and the focus in its filter box). */
 const viewKey = (route: Route): string =>
-  route.view === 'image' ? `image:${route.namespace}/${route.name}` : route.view;
+  route.view === 'image'
+    ? `image:${route.namespace}/${route.name}`
+    : route.view === 'content'
+      ? `content:${route.digest}`
+      : route.view;
 
 function Shell() {
   const api = useApi();
@@ -94,6 +102,8 @@ function RouteView({ route }: { route: Route }) {
       return <ImagesView route={route} />;
     case 'image':
       return <ImageDetails namespace={route.namespace} name={route.name} />;
+    case 'content':
+      return <ContentView digest={route.digest} />;
     case 'metadata':
       return <MetadataView route={route} />;
     case 'trash':

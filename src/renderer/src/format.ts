@@ -113,3 +113,31 @@ const sourceKindNames: Record<SourceKind, string> = {
 
 /** What a kind of source is called on screen (`imgmeta import` detects it from the path). */
 export const sourceKindName = (kind: SourceKind): string => sourceKindNames[kind] ?? kind;
+
+const shortTypes: Record<string, string> = {
+  'application/vnd.oci.image.index.v1+json': 'index',
+  'application/vnd.docker.distribution.manifest.list.v2+json': 'docker list',
+  'application/vnd.oci.image.manifest.v1+json': 'manifest',
+  'application/vnd.docker.distribution.manifest.v2+json': 'docker v2',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws': 'docker v1',
+  'application/vnd.docker.distribution.manifest.v1+json': 'docker v1',
+  'application/vnd.oci.image.config.v1+json': 'config',
+  'application/vnd.docker.container.image.v1+json': 'config',
+};
+
+/** The media type of an image's target in a word or two, for a table column: index, manifest, docker v2, config. */
+export const mediaTypeShort = (mediaType: string): string =>
+  shortTypes[mediaType] ?? mediaTypeName(mediaType);
+
+/**
+ * An image name split as `docker images` shows it: repository and tag (`alpine`, `3.20`); a digest reference keeps
+ * `@sha256:...` as its tag; a bare `sha256:<hex>` (a dangling image) has no tag.
+ */
+export function splitName(name: string): { repository: string; tag: string } {
+  const at = name.indexOf('@');
+  if (at >= 0) return { repository: name.slice(0, at), tag: `@${name.slice(at + 1)}` };
+  if (/^[a-z0-9]+:[0-9a-f]{32,}$/.test(name)) return { repository: name, tag: '' };
+  const colon = name.lastIndexOf(':');
+  if (colon > name.lastIndexOf('/')) return { repository: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repository: name, tag: '' };
+}

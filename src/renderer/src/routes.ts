@@ -5,8 +5,20 @@ import type { Namespace, SortField, SortOrder } from '../../shared/types';
  * or a bookmark comes back to the same view. Pure: parsing and formatting only, no DOM.
  */
 export type Route =
-  | { view: 'images'; namespace?: Namespace; filter?: string; sort?: SortField; order?: SortOrder }
+  | {
+      view: 'images';
+      namespace?: Namespace;
+      /** Name substring. */
+      filter?: string;
+      /** A `k=v` label selector. */
+      label?: string;
+      mediaType?: string;
+      dangling?: boolean;
+      sort?: SortField;
+      order?: SortOrder;
+    }
   | { view: 'image'; namespace: Namespace; name: string }
+  | { view: 'content'; digest: string }
   | { view: 'metadata'; namespace?: Namespace; prefix?: string; key?: string }
   | { view: 'trash' }
   | { view: 'import' }
@@ -48,6 +60,10 @@ export function parseHash(hash: string): Route {
           view: 'images',
           namespace: params.get('namespace') || undefined,
           filter: params.get('filter') || undefined,
+          label: params.get('label') || undefined,
+          mediaType: params.get('mediaType') || undefined,
+          dangling:
+            params.get('dangling') === 'true' ? true : params.get('dangling') === 'false' ? false : undefined,
           sort: sort && sortFields.includes(sort) ? sort : undefined,
           order: order && sortOrders.includes(order) ? order : undefined,
         });
@@ -70,6 +86,12 @@ export function parseHash(hash: string): Route {
         });
       break;
     }
+    case 'content': {
+      const digest = decode(rest);
+      if (digest && /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(digest))
+        return { view: 'content', digest };
+      break;
+    }
     case 'trash':
     case 'import':
       if (rest === '') return { view: head };
@@ -84,6 +106,9 @@ export function formatRoute(route: Route): string {
       const params = new URLSearchParams();
       if (route.namespace) params.set('namespace', route.namespace);
       if (route.filter) params.set('filter', route.filter);
+      if (route.label) params.set('label', route.label);
+      if (route.mediaType) params.set('mediaType', route.mediaType);
+      if (route.dangling !== undefined) params.set('dangling', String(route.dangling));
       if (route.sort && route.sort !== 'name') params.set('sort', route.sort);
       if (route.order && route.order !== 'asc') params.set('order', route.order);
       const query = params.toString();
@@ -91,6 +116,8 @@ export function formatRoute(route: Route): string {
     }
     case 'image':
       return `#/images/${encodeURIComponent(route.namespace)}/${encodeName(route.name)}`;
+    case 'content':
+      return `#/content/${encodeName(route.digest)}`;
     case 'metadata': {
       if (!route.namespace) return '#/metadata';
       const params = new URLSearchParams();
@@ -112,6 +139,7 @@ export function section(route: Route): 'images' | 'metadata' | 'trash' | 'import
   switch (route.view) {
     case 'images':
     case 'image':
+    case 'content':
       return 'images';
     case 'metadata':
     case 'trash':

@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import { href } from '../router';
 import { formatDateTime, formatRelative, shortDigest } from '../format';
 import type { PagedList } from '../queries';
 
@@ -82,5 +83,53 @@ export function LoadMore({ list, noun }: { list: PagedList; noun: string }) {
         </button>
       )}
     </div>
+  );
+}
+
+/** Puts text on the clipboard; the async API needs a secure context (app://, http://127.0.0.1), else the old way. */
+export async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+}
+
+/** A small button that copies a value (a digest), saying so for a moment. */
+export function CopyButton({ value, label, tabIndex }: { value: string; label: string; tabIndex?: number }) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  return (
+    <button
+      type="button"
+      className="copy-button"
+      aria-label={label}
+      title={copied ? 'Copied' : label}
+      tabIndex={tabIndex}
+      onClick={(event) => {
+        event.stopPropagation();
+        void copyText(value).then(() => setCopied(true));
+      }}
+    >
+      {copied ? '✓' : '⧉'}
+    </button>
+  );
+}
+
+/** A digest that links to its blob when the store holds it (`#/content/<digest>`). */
+export function DigestLink({ digest, full = false }: { digest: string; full?: boolean }) {
+  return (
+    <a className="digest" href={href({ view: 'content', digest })} title={digest}>
+      {full ? digest : shortDigest(digest)}
+    </a>
   );
 }

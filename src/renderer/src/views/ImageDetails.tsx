@@ -1,15 +1,30 @@
-import { useId, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { Descriptor, Labels, TreeNode } from '../../../shared/types';
-import { Digest, Loading, PageHeader, Time } from '../components/common';
+import { useApi } from '../api';
+import { Loading, PageHeader, Time } from '../components/common';
+import {
+  BlobJson,
+  ConfigSummary,
+  ContentTreeView,
+  DigestWithCopy,
+  findNode,
+  Section,
+} from '../components/Content';
+import { CodeView } from '../components/CodeView';
+import { DeleteDialog } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Icon } from '../components/icons';
 import { formatBytes, formatCount, formatPlatform, mediaTypeName } from '../format';
 import { useApiQuery } from '../queries';
-import { href } from '../router';
+import { href, navigate } from '../router';
 
-/** One image: its descriptor, labels, content tree and the raw record. */
+/** One image: its descriptor, labels (editable), content tree, raw JSON of any node and its config. */
 export function ImageDetails({ namespace, name }: { namespace: string; name: string }) {
   const image = useApiQuery('images.get', { namespace, name });
+  const info = useApiQuery('store.info', {});
+  const readOnly = info.data?.readOnly ?? false;
+  const [deleting, setDeleting] = useState(false);
   const back = (
     <a className="back-link" href={href({ view: 'images', namespace })}>
       <Icon name="back" />
@@ -60,39 +75,109 @@ export function ImageDetails({ namespace, name }: { namespace: string; name: str
             )}
           </span>
         }
+      >
+        <button
+          type="button"
+          className="button button--danger"
+          disabled={readOnly}
+          onClick={() => setDeleting(true)}
+        >
+          <Icon name="trash" />
+          Delete…
+        </button>
+      </PageHeader>
+      {deleting && (
+        <DeleteDialog
+          target={{ images: [{ namespace, name }] }}
+          description={`${name} in ${namespace}.`}
+          onClose={() => setDeleting(false)}
+          onDeleted={() => navigate({ view: 'images', namespace }, { replace: true })}
+        />
+      )}
+      <ImageContent
+        namespace={namespace}
+        name={name}
+        target={record.target}
+        labels={record.labels}
+        readOnly={readOnly}
+        record={record}
       />
-      <div className="details-grid">
-        <Section title="Descriptor">
-          <DescriptorList descriptor={record.target} />
-        </Section>
-        <Section title="Labels">
-          <LabelTable labels={record.labels} caption="Labels" empty="No labels." />
-        </Section>
-        <Section title="Content tree" wide>
-          <ContentTree namespace={namespace} name={name} />
-        </Section>
-        <Section title="Raw JSON" wide>
-          <pre className="json">{JSON.stringify(record, null, 2)}</pre>
-        </Section>
-      </div>
     </div>
   );
 }
 
-/** A titled region: `getByRole('region', { name: title })`. */
-function Section({ title, wide = false, children }: { title: string; wide?: boolean; children: ReactNode }) {
-  const id = useId();
+function ImageContent({
+  namespace,
+  name,
+  target,
+  labels,
+  readOnly,
+  record,
+}: {
+  namespace: string;
+  name: string;
+  target: Descriptor;
+  labels: Labels;
+  readOnly: boolean;
+  record: unknown;
+}) {
+  const tree = useApiQuery('content.tree', { namespace, name });
+  const [shown, setShown] = useState<TreeNode>();
+  const root = tree.data;
+  // The node whose JSON is shown: the one picked, else the target when it is stored.
+  const current = shown ?? (root?.present ? root : undefined);
+  // The config for the node shown: its own, the config under it, or the first one in the tree.
+  const config =
+    (current && findNode(current, (n) => n.role === 'config' && n.present)) ??
+    (root && findNode(root, (n) => n.role === 'config' && n.present));
   return (
-    <section className={`panel${wide ? ' panel--wide' : ''}`} aria-labelledby={id}>
-      <h2 id={id} className="panel__title">
-        {title}
-      </h2>
-      <div className="panel__body">{children}</div>
-    </section>
+    <div className="details-grid">
+      <Section title="Descriptor">
+        <DescriptorList descriptor={target} stored={root?.present ?? false} />
+      </Section>
+      <Section title="Labels">
+        <LabelEditor namespace={namespace} name={name} labels={labels} readOnly={readOnly} />
+      </Section>
+      <Section title="Content tree" wide>
+        {tree.isPending ? (
+          <Loading what="the content tree" />
+        ) : tree.error ? (
+          <ErrorPanel
+            error={tree.error}
+            title="Could not walk the content tree"
+            onRetry={() => void tree.refetch()}
+          />
+        ) : (
+          <ContentTreeView tree={tree.data} shown={current?.descriptor.digest} onShow={setShown} />
+        )}
+      </Section>
+      <Section title="Raw JSON" wide>
+        {current ? (
+          <>
+            <p className="muted">
+              {current.role} <code>{current.descriptor.digest}</code>
+            </p>
+            <BlobJson key={current.descriptor.digest} digest={current.descriptor.digest} />
+          </>
+        ) : (
+          <>
+            <p className="muted">The target is not stored; this is the image record.</p>
+            <CodeView value={JSON.stringify(record, null, 2)} label="Raw JSON of the image record" />
+          </>
+        )}
+      </Section>
+      <Section title="Config" wide>
+        {config ? (
+          <ConfigSummary key={config.descriptor.digest} digest={config.descriptor.digest} />
+        ) : (
+          <p className="muted">No config of this image is stored.</p>
+        )}
+      </Section>
+    </div>
   );
 }
 
-function DescriptorList({ descriptor }: { descriptor: Descriptor }) {
+function DescriptorList({ descriptor, stored }: { descriptor: Descriptor; stored: boolean }) {
   const rows: [string, ReactNode][] = [
     [
       'Media type',
@@ -103,7 +188,7 @@ function DescriptorList({ descriptor }: { descriptor: Descriptor }) {
         )}
       </>,
     ],
-    ['Digest', <Digest key="digest" digest={descriptor.digest} full />],
+    ['Digest', <DigestWithCopy key="digest" digest={descriptor.digest} stored={stored} />],
     ['Size', `${formatBytes(descriptor.size)} (${formatCount(descriptor.size)} bytes)`],
   ];
   if (descriptor.platform) rows.push(['Platform', formatPlatform(descriptor.platform)]);
@@ -165,54 +250,196 @@ function LabelTable({ labels, caption, empty }: { labels: Labels; caption: strin
   );
 }
 
-function ContentTree({ namespace, name }: { namespace: string; name: string }) {
-  const tree = useApiQuery('content.tree', { namespace, name });
-  if (tree.isPending) return <Loading what="the content tree" />;
-  if (tree.error)
-    return (
-      <ErrorPanel
-        error={tree.error}
-        title="Could not walk the content tree"
-        onRetry={() => void tree.refetch()}
-      />
-    );
-  return (
-    <ul className="tree" aria-label="Content tree">
-      <TreeItem node={tree.data} />
-    </ul>
-  );
+interface Draft {
+  key: string;
+  value: string;
 }
 
-function TreeItem({ node }: { node: TreeNode }) {
-  const { descriptor } = node;
+/**
+ * The image's labels as a small form: change a value, remove a label, add one; Save applies every change in one
+ * `images.labels` call (one transaction). A label changed by someone else meanwhile shows up once saved or reset.
+ */
+function LabelEditor({
+  namespace,
+  name,
+  labels,
+  readOnly,
+}: {
+  namespace: string;
+  name: string;
+  labels: Labels;
+  readOnly: boolean;
+}) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const sorted = () =>
+    Object.entries(labels)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value }));
+  const [rows, setRows] = useState<Draft[]>(sorted);
+  const [newKey, setNewKey] = useState('');
+  const [newValue, setNewValue] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState(false);
+  const newKeyId = useId();
+  const newValueId = useId();
+  const labelsJson = JSON.stringify(labels);
+  // A store change (this save, the CLI) brings new labels: start over from them unless there are unsaved edits.
+  const [base, setBase] = useState(labelsJson);
+  const dirty =
+    JSON.stringify(Object.fromEntries(rows.map((r) => [r.key, r.value]))) !==
+      JSON.stringify(Object.fromEntries(sorted().map((r) => [r.key, r.value]))) || newKey.trim() !== '';
+  useEffect(() => {
+    if (labelsJson !== base && !dirty) {
+      setRows(sorted());
+      setBase(labelsJson);
+    }
+  }, [labelsJson]);
+
+  const add = (event: FormEvent) => {
+    event.preventDefault();
+    const key = newKey.trim();
+    if (!key) return;
+    setRows((current) => [...current.filter((r) => r.key !== key), { key, value: newValue }]);
+    setNewKey('');
+    setNewValue('');
+  };
+
+  const save = async () => {
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    const next = Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    if (newKey.trim()) next[newKey.trim()] = newValue;
+    const set: Labels = {};
+    for (const [key, value] of Object.entries(next)) if (labels[key] !== value) set[key] = value;
+    const remove = Object.keys(labels).filter((key) => !(key in next));
+    try {
+      const record = await api['images.labels']({ namespace, name, set, remove });
+      setNewKey('');
+      setNewValue('');
+      setRows(
+        Object.entries(record.labels)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, value]) => ({ key, value })),
+      );
+      setBase(JSON.stringify(record.labels));
+      setSaved(true);
+      void queryClient.invalidateQueries();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
-    <li className="tree__item">
-      <div className={`tree__node${node.present ? '' : ' tree__node--missing'}`}>
-        <span className={`role role--${node.role}`}>{node.role}</span>
-        <span className="tree__type" title={descriptor.mediaType}>
-          {mediaTypeName(descriptor.mediaType)}
-        </span>
-        {descriptor.platform && <span className="tag">{formatPlatform(descriptor.platform)}</span>}
-        <Digest digest={descriptor.digest} />
-        <span className="tree__size">{formatBytes(descriptor.size)}</span>
-        {node.present ? (
-          <span className="flag flag--present">present</span>
-        ) : (
-          <span className="flag flag--missing">not stored</span>
-        )}
-        {node.truncated && (
-          <span className="flag flag--warning">
-            {node.truncated === 'cycle' ? 'cycle: not walked again' : 'too deep: not walked further'}
-          </span>
-        )}
-      </div>
-      {node.children.length > 0 && (
-        <ul className="tree__children">
-          {node.children.map((child, i) => (
-            <TreeItem key={`${i}:${child.descriptor.digest}`} node={child} />
-          ))}
-        </ul>
+    <div className="label-editor">
+      {rows.length === 0 ? (
+        <p className="muted">No labels.</p>
+      ) : (
+        <table className="table table--compact" aria-label="Labels">
+          <thead>
+            <tr>
+              <th scope="col">Key</th>
+              <th scope="col">Value</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, i) => (
+              <tr key={row.key}>
+                <td className="cell-wrap">
+                  <code>{row.key}</code>
+                </td>
+                <td>
+                  <input
+                    className="input input--cell"
+                    aria-label={`Value of ${row.key}`}
+                    value={row.value}
+                    readOnly={readOnly}
+                    onChange={(e) =>
+                      setRows((current) =>
+                        current.map((r, j) => (j === i ? { key: r.key, value: e.target.value } : r)),
+                      )
+                    }
+                  />
+                </td>
+                <td className="cell-action">
+                  <button
+                    type="button"
+                    className="button button--small"
+                    aria-label={`Remove label ${row.key}`}
+                    disabled={readOnly}
+                    onClick={() => setRows((current) => current.filter((_, j) => j !== i))}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
-    </li>
+      {!readOnly && (
+        <form className="label-add" onSubmit={add} aria-label="Add a label">
+          <label htmlFor={newKeyId} className="visually-hidden">
+            New label key
+          </label>
+          <input
+            id={newKeyId}
+            className="input"
+            placeholder="key"
+            value={newKey}
+            maxLength={4096}
+            onChange={(e) => setNewKey(e.target.value)}
+          />
+          <label htmlFor={newValueId} className="visually-hidden">
+            New label value
+          </label>
+          <input
+            id={newValueId}
+            className="input"
+            placeholder="value"
+            value={newValue}
+            maxLength={4096}
+            onChange={(e) => setNewValue(e.target.value)}
+          />
+          <button type="submit" className="button button--small" disabled={newKey.trim() === ''}>
+            Add label
+          </button>
+        </form>
+      )}
+      {!readOnly && (
+        <div className="label-editor__actions">
+          <button
+            type="button"
+            className="button button--primary"
+            disabled={!dirty || busy}
+            aria-busy={busy}
+            onClick={() => void save()}
+          >
+            Save labels
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={!dirty || busy}
+            onClick={() => {
+              setRows(sorted());
+              setNewKey('');
+              setNewValue('');
+            }}
+          >
+            Reset
+          </button>
+          {saved && !dirty && <span className="muted">Saved.</span>}
+        </div>
+      )}
+      {error !== undefined && <ErrorPanel error={error} title="The labels were not saved" />}
+    </div>
   );
 }

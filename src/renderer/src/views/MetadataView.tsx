@@ -142,7 +142,7 @@ function NamespaceKeys({
             />
           </div>
           {prefix && (
-            <button type="button" className="button button--danger" onClick={() => setDeleting(true)}>
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleting(true)}>
               {prefix.endsWith('/') ? 'Delete folder…' : 'Delete keys under prefix…'}
             </button>
           )}

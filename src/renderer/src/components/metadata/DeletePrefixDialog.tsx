@@ -46,7 +46,7 @@ export function DeletePrefixDialog({
           </button>
           <button
             type="button"
-            className="button button--danger-solid"
+            className="button button--danger"
             disabled={busy || !count}
             aria-busy={busy}
             onClick={() => void confirm()}

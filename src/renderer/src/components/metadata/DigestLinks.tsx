@@ -2,7 +2,7 @@ import { shortDigest } from '../../format';
 import { href } from '../../router';
 import { digestsIn } from './value-format';
 
-/** Every digest a key or value names, each a link to the images that hold it. */
+/** Every digest a key or value names, each a link to its content (descriptor, tree, raw JSON) and to images by it. */
 export function DigestLinks({ keyName, text }: { keyName: string; text: string | undefined }) {
   const digests = digestsIn(keyName, text);
   if (digests.length === 0) return null;
@@ -13,8 +13,15 @@ export function DigestLinks({ keyName, text }: { keyName: string; text: string |
       <ul>
         {shown.map((digest) => (
           <li key={digest}>
-            <a href={href({ view: 'images', filter: digest })} title={digest} className="digest">
+            <a href={href({ view: 'content', digest })} title={digest} className="digest">
               {shortDigest(digest)}
+            </a>{' '}
+            <a
+              href={href({ view: 'images', filter: digest })}
+              className="digest-links__images"
+              aria-label={`Images with ${shortDigest(digest)}`}
+            >
+              images
             </a>
           </li>
         ))}

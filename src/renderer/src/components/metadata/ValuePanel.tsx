@@ -189,7 +189,11 @@ function ValueEditor({
             <button type="button" className="button" onClick={startEdit}>
               Edit
             </button>
-            <button type="button" className="button button--danger" onClick={() => setConfirmDelete(true)}>
+            <button
+              type="button"
+              className="button button--danger-outline"
+              onClick={() => setConfirmDelete(true)}
+            >
               Delete key
             </button>
           </>
@@ -269,7 +273,7 @@ function ValueEditor({
               <button type="button" className="button" onClick={() => setConfirmDelete(false)} autoFocus>
                 Cancel
               </button>
-              <button type="button" className="button button--danger-solid" onClick={() => void onDelete()}>
+              <button type="button" className="button button--danger" onClick={() => void onDelete()}>
                 Delete
               </button>
             </>
@@ -319,7 +323,7 @@ function ConflictDialog({
           <button type="button" className="button" onClick={onTakeTheirs}>
             Take theirs
           </button>
-          <button type="button" className="button button--danger-solid" onClick={onOverwrite}>
+          <button type="button" className="button button--danger" onClick={onOverwrite}>
             Overwrite with mine
           </button>
         </>

@@ -1,0 +1,174 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useId, useState } from 'react';
+import type { OperationInput } from '../../../shared/operations';
+import type { DeleteResult, ImageRef } from '../../../shared/types';
+import { useApi } from '../api';
+import { formatBytes, formatCount } from '../format';
+import { Dialog } from './Dialog';
+import { ErrorPanel } from './ErrorPanel';
+import { useToast } from './Toasts';
+
+/** What to delete: named images, or every image a scope matches (resolved by the service in its transaction). */
+export type DeleteTarget = Pick<OperationInput<'images.delete'>, 'images' | 'matching'>;
+
+const namesShown = 8;
+const refKey = (r: ImageRef) => `${r.namespace}\u0000${r.name}`;
+
+/**
+ * The only way the app deletes images. It first runs the same request as a dry run (with force, so that pinned
+ * images are reported rather than refused) and shows what goes, which of it is pinned and the exact bytes GC frees,
+ * counting content that other images share as kept. Deleting is then one request, one transaction; afterwards a
+ * toast offers Undo (restore from the trash) unless the images were purged.
+ */
+export function DeleteDialog({
+  target,
+  description,
+  onClose,
+  onDeleted,
+}: {
+  target: DeleteTarget;
+  /** "3 selected images", "all 1,204 images matching “nginx”". */
+  description: string;
+  onClose: () => void;
+  onDeleted?: (result: DeleteResult) => void;
+}) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const [preview, setPreview] = useState<DeleteResult>();
+  const [previewError, setPreviewError] = useState<unknown>();
+  const [force, setForce] = useState(false);
+  const [purge, setPurge] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const forceId = useId();
+  const purgeId = useId();
+
+  useEffect(() => {
+    let live = true;
+    api['images.delete']({ ...target, dryRun: true, force: true }).then(
+      (result) => live && setPreview(result),
+      (err: unknown) => live && setPreviewError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const pinned = new Set((preview?.pinned ?? []).map(refKey));
+  const refused = pinned.size > 0 && !force;
+  const count = preview?.deleted.length ?? 0;
+
+  const remove = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const result = await api['images.delete']({ ...target, force, purge });
+      void queryClient.invalidateQueries();
+      onDeleted?.(result);
+      onClose();
+      const what = `${formatCount(result.deleted.length)} ${result.deleted.length === 1 ? 'image' : 'images'}`;
+      toast(
+        result.purged
+          ? { message: `Deleted ${what} for good.` }
+          : {
+              message: `Moved ${what} to the trash.`,
+              action: {
+                label: 'Undo',
+                run: async () => {
+                  await api['images.restore']({ images: result.deleted });
+                  void queryClient.invalidateQueries();
+                },
+              },
+            },
+      );
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      title={preview ? `Delete ${formatCount(count)} ${count === 1 ? 'image' : 'images'}?` : 'Delete images?'}
+      role="alertdialog"
+      className="dialog--delete"
+      onClose={onClose}
+      actions={
+        <>
+          <button type="button" className="button" onClick={onClose} autoFocus>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="button button--danger"
+            disabled={!preview || count === 0 || refused || busy}
+            aria-busy={busy}
+            onClick={() => void remove()}
+          >
+            {busy && <span className="spinner" aria-hidden="true" />}
+            {purge ? 'Delete for good' : 'Delete'}
+          </button>
+        </>
+      }
+    >
+      <p className="muted">{description}</p>
+      {previewError ? (
+        <ErrorPanel error={previewError} title="Could not work out what would be deleted" />
+      ) : !preview ? (
+        <p className="loading">
+          <span className="spinner" aria-hidden="true" /> Working out what would be deleted…
+        </p>
+      ) : count === 0 ? (
+        <p>Nothing matches: no image would be deleted.</p>
+      ) : (
+        <>
+          <ul className="delete-list" aria-label="Images to delete">
+            {preview.deleted.slice(0, namesShown).map((image) => (
+              <li key={refKey(image)}>
+                <span className="tag">{image.namespace}</span>{' '}
+                <span className="delete-list__name">{image.name}</span>
+                {pinned.has(refKey(image)) && <span className="badge badge--warning">pinned</span>}
+              </li>
+            ))}
+            {count > namesShown && <li className="muted">and {formatCount(count - namesShown)} more</li>}
+          </ul>
+          <p className="delete-bytes">
+            Garbage collection will free{' '}
+            <strong title={`${formatCount(preview.reclaimedBytes)} bytes`}>
+              {formatBytes(preview.reclaimedBytes)} ({formatCount(preview.reclaimedBytes)} bytes)
+            </strong>
+            {purge ? '' : ' once these leave the trash'}; content other images share is kept.
+          </p>
+          {pinned.size > 0 && (
+            <p className="note note--warning" role="alert">
+              {formatCount(pinned.size)} of these {pinned.size === 1 ? 'is' : 'are'} pinned (
+              <code>imgmeta.pinned=true</code>): deletion is refused unless you tick Force.
+            </p>
+          )}
+          <div className="checkbox-field">
+            <input
+              id={forceId}
+              type="checkbox"
+              checked={force}
+              disabled={pinned.size === 0 || busy}
+              onChange={(e) => setForce(e.target.checked)}
+            />
+            <label htmlFor={forceId}>Force: delete pinned images too</label>
+          </div>
+          <div className="checkbox-field">
+            <input
+              id={purgeId}
+              type="checkbox"
+              checked={purge}
+              disabled={busy}
+              onChange={(e) => setPurge(e.target.checked)}
+            />
+            <label htmlFor={purgeId}>Skip the trash (cannot be undone)</label>
+          </div>
+        </>
+      )}
+      {error !== undefined && <ErrorPanel error={error} title="Nothing was deleted" />}
+    </Dialog>
+  );
+}
