@@ -136,7 +136,12 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
     const digests = page.getByRole('navigation', { name: 'Digests in this key and value' });
     expect(
       await digests.getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href'))),
-    ).toEqual([`#/images?filter=sha256%3A${layer}`, `#/images?filter=sha256%3A${manifest}`]);
+    ).toEqual([
+      `#/content/sha256:${layer}`,
+      `#/images?filter=sha256%3A${layer}`,
+      `#/content/sha256:${manifest}`,
+      `#/images?filter=sha256%3A${manifest}`,
+    ]);
     await format.getByRole('button', { name: 'Hex' }).click();
     await expect
       .poll(() => page.getByLabel(`Hex dump of sha256/${layer}`).textContent())
@@ -347,6 +352,9 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
         );
         await expect.poll(() => status(page).textContent()).toBe('2 keys under sha256/');
         await expect.poll(() => page.getByRole('button', { name: 'Edit' }).count()).toBe(1);
+        await expect
+          .poll(() => page.getByRole('textbox', { name: `Value of sha256/${layer} as JSON` }).textContent())
+          .toContain('SourceRepository');
         await page.screenshot({
           path: join(artifacts, `e2e-metadata-${width}x${height}-${colorScheme}.png`),
         });

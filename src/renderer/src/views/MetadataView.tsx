@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Command, Loading, PageHeader } from '../components/common';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { DeletePrefixDialog } from '../components/metadata/DeletePrefixDialog';
@@ -113,10 +113,17 @@ function NamespaceKeys({
   const settled = useDebounced(typed, 150);
   const [deleting, setDeleting] = useState(false);
   const [notice, setNotice] = useState<string | undefined>(undefined);
-  useEffect(() => setTyped(prefix), [prefix]);
+  // The last prefix the box itself put in the address: its echo must not overwrite what was typed since (a slow
+  // machine can settle "sha2" while "sha25" is already in the box); any other change of address replaces the box.
+  const sent = useRef(prefix);
   useEffect(() => {
-    if (settled !== prefix)
-      navigate({ view: 'metadata', namespace, prefix: settled, key: openKey }, { replace: true });
+    if (prefix !== sent.current) setTyped(prefix);
+    sent.current = prefix;
+  }, [prefix]);
+  useEffect(() => {
+    if (settled === sent.current) return;
+    sent.current = settled;
+    navigate({ view: 'metadata', namespace, prefix: settled || undefined, key: openKey }, { replace: true });
     // Only a settled edit of the box moves the address.
   }, [settled]);
 
