@@ -13,7 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../test/e2e/chromium';
 import { metadataNamespace } from './data';
 import { ensureStore, storePath } from './ui-stores';
 
@@ -294,18 +295,7 @@ const fmt = (v: number | undefined, unit: string) =>
 async function main() {
   const started = Date.now();
   const stores = sizes.map((n) => ensureStore(n));
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const results: Record<string, Record<string, ListResult>> = {};
   try {
     for (const store of stores) {
