@@ -9,7 +9,8 @@ import {
 } from '../shared/operations';
 import { parseInput } from '../shared/validate';
 import { checkStore } from './store/check';
-import { contentTree, getBlob, getInfo, putContent } from './store/content';
+import { contentTree, getBlob, getInfo, platformsOf, putContent } from './store/content';
+import type { Platform } from '../shared/types';
 import { collect, garbage } from './store/gc';
 import { createImage, editLabels, getImage, getStored, tagImage, updateImage } from './store/images';
 import {
@@ -60,6 +61,14 @@ function handlers(store: Store, readOnly: boolean, imports: Imports): Handlers {
       input.dryRun ? purgeTrash(env, undefined, input) : store.write((ctx) => purgeTrash(env, ctx, input)),
     'content.get': ({ digest }) => getBlob(env, digest),
     'content.info': ({ digest }) => getInfo(env, digest),
+    'content.platforms': ({ digests }) => {
+      const found: Record<string, Platform[]> = {};
+      for (const digest of digests) {
+        const platforms = platformsOf(env, digest);
+        if (platforms) found[digest] = platforms;
+      }
+      return found;
+    },
     'content.put': (input) => store.write((ctx) => putContent(env, ctx, input)),
     'content.tree': (input) =>
       contentTree(env, 'digest' in input ? descriptorOf(store, input.digest) : getStored(env, input).t),

@@ -34,6 +34,7 @@ import type {
   MetadataValue,
   NamespaceCount,
   Page,
+  Platform,
   StoreInfo,
   TrashEntry,
   TreeNode,
@@ -189,6 +190,12 @@ export const operations = {
     summary: 'What the store knows of a blob, without its bytes.',
     writes: false,
     input: z.strictObject({ digest: digestSchema }),
+  }),
+  'content.platforms': op<Record<string, Platform[]>>()({
+    summary:
+      "The platforms of stored blobs, for a list's visible rows: an index's from its manifests, a manifest's from its config.",
+    writes: false,
+    input: z.strictObject({ digests: z.array(digestSchema).max(1000) }),
   }),
   'content.put': op<ContentInfo>()({
     summary: 'Store a manifest, index or config; its sha256 and size are verified.',

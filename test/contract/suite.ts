@@ -272,6 +272,35 @@ const cases: Record<OperationName, Case[]> = {
       (api) => rejects(api['content.info']({ digest: fakeDigest(7) }), 'not_found'),
     ],
   ],
+  'content.platforms': [
+    [
+      "reports an index's platforms and a manifest's from its config; leaves out what is not stored",
+      async (api) => {
+        const image = makeImage('platforms');
+        await api['content.put']({ bytes: image.config, mediaType: oci.config });
+        await api['content.put']({ bytes: image.manifest, mediaType: oci.manifest });
+        const index = json({
+          schemaVersion: 2,
+          mediaType: oci.index,
+          manifests: [
+            { ...image.target, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+            { ...image.target, platform: { os: 'unknown', architecture: 'unknown' } },
+          ],
+        });
+        const { digest } = await api['content.put']({ bytes: index, mediaType: oci.index });
+        expect(
+          await api['content.platforms']({ digests: [digest, image.target.digest, fakeDigest(5)] }),
+        ).toEqual({
+          [digest]: [{ os: 'linux', architecture: 'arm64', variant: 'v8' }],
+          [image.target.digest]: [{ os: 'linux', architecture: 'amd64' }],
+        });
+      },
+    ],
+    [
+      'invalid_argument for a bad digest',
+      (api) => rejects(api['content.platforms']({ digests: ['sha256:nope'] }), 'invalid_argument'),
+    ],
+  ],
   'content.tree': [
     [
       "resolves an image's tree with present flags",

@@ -249,11 +249,17 @@ describe.skipIf(browserMissing !== undefined)(
     it('exports a selection of images as an OCI layout', async () => {
       const { page, problems, close } = await open();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
-      const table = page.getByRole('table', { name: 'Images' });
+      const table = page.getByRole('grid', { name: 'Images' });
       await table.getByRole('link', { name: alpine }).waitFor();
       const exportButton = page.getByRole('button', { name: 'Export…' });
       expect(await exportButton.isDisabled()).toBe(true);
-      await table.getByRole('checkbox', { name: `Select ${alpine}` }).check();
+      // A click on the row (not on its name, which opens the image) selects it.
+      await table
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: alpine }) })
+        .getByRole('gridcell')
+        .nth(2)
+        .click();
       expect(await exportButton.isEnabled()).toBe(true);
 
       await exportButton.click();
@@ -300,7 +306,13 @@ describe.skipIf(browserMissing !== undefined)(
       await dry.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(artifacts, 'e2e-import-dark.png') });
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
-      await page.getByRole('checkbox', { name: `Select ${app}` }).check();
+      await page
+        .getByRole('grid', { name: 'Images' })
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: app }) })
+        .getByRole('gridcell')
+        .nth(2)
+        .click();
       await page.getByRole('button', { name: 'Export…' }).click();
       await page.getByRole('dialog', { name: 'Export images' }).waitFor();
       await page.screenshot({ path: join(artifacts, 'e2e-export-dialog-dark.png') });

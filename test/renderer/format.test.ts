@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatBytes,
+  mediaTypeShort,
+  splitName,
   formatPlatform,
   formatRelative,
   mediaTypeName,
@@ -39,5 +41,30 @@ describe('renderer display formats', () => {
     expect(formatRelative('2026-03-10T11:00:00Z', now)).toBe('1 hour ago');
     expect(formatRelative('2026-03-07T12:00:00Z', now)).toBe('3 days ago');
     expect(formatRelative('not a date', now)).toBe('not a date');
+  });
+});
+
+describe('image names and media types in the Images table', () => {
+  it('splits a name into repository and tag as docker images does', () => {
+    expect(splitName('docker.io/library/alpine:3.20')).toEqual({
+      repository: 'docker.io/library/alpine',
+      tag: '3.20',
+    });
+    expect(splitName('localhost:5000/app')).toEqual({ repository: 'localhost:5000/app', tag: '' });
+    expect(splitName('localhost:5000/app:v1')).toEqual({ repository: 'localhost:5000/app', tag: 'v1' });
+    const digest = `sha256:${'a'.repeat(64)}`;
+    expect(splitName(`example.com/app@${digest}`)).toEqual({
+      repository: 'example.com/app',
+      tag: `@${digest}`,
+    });
+    expect(splitName(digest)).toEqual({ repository: digest, tag: '' });
+  });
+
+  it('shortens the target media types', () => {
+    expect(mediaTypeShort('application/vnd.oci.image.index.v1+json')).toBe('index');
+    expect(mediaTypeShort('application/vnd.oci.image.manifest.v1+json')).toBe('manifest');
+    expect(mediaTypeShort('application/vnd.docker.distribution.manifest.v2+json')).toBe('docker v2');
+    expect(mediaTypeShort('application/vnd.docker.container.image.v1+json')).toBe('config');
+    expect(mediaTypeShort('application/x-custom')).toBe('application/x-custom');
   });
 });

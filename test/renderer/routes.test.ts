@@ -35,6 +35,22 @@ describe('renderer routes live in the location hash', () => {
     expect(parseHash('#/images?sort=bogus&order=sideways')).toEqual({ view: 'images' });
   });
 
+  it('carries the label, media type and dangling filters, and names a blob', () => {
+    const route: Route = {
+      view: 'images',
+      filter: 'nginx',
+      label: 'env=prod',
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      dangling: false,
+    };
+    expect(parseHash(formatRoute(route))).toEqual(route);
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(formatRoute({ view: 'content', digest })).toBe(`#/content/${digest}`);
+    expect(parseHash(`#/content/${digest}`)).toEqual({ view: 'content', digest });
+    expect(parseHash('#/content/not-a-digest')).toEqual({ view: 'unknown', path: 'content/not-a-digest' });
+    expect(section({ view: 'content', digest })).toBe('images');
+  });
+
   it('names the metadata namespace, trash and import', () => {
     expect(parseHash('#/metadata')).toEqual({ view: 'metadata' });
     expect(parseHash('#/metadata/distribution')).toEqual({ view: 'metadata', namespace: 'distribution' });

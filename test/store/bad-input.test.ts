@@ -181,6 +181,12 @@ const cases = (): Record<OperationName, Case[]> => ({
     bad('bad media type', { bytes, mediaType: 'octet-stream' }),
     bad('unknown field', { bytes, mediaType: 'application/octet-stream', name: 'x' }),
   ],
+  'content.platforms': [
+    bad('missing digests', {}),
+    bad('bad digest', { digests: ['sha256:0'] }),
+    bad('more than 1,000 digests', { digests: Array.from({ length: 1001 }, (_, i) => fakeDigest(i)) }),
+    bad('unknown field', { digests: [], name: 'x' }),
+  ],
   'content.tree': [
     bad('digest and image together', { ...ref, digest: image.target.digest }),
     bad('bad digest', { digest: 'sha256:0' }),

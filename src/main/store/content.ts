@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ZodError } from 'zod';
 import { invalidArgument, notFound } from '../../shared/errors';
 import { descriptorSchema, limits } from '../../shared/schemas';
-import type { ContentBlob, ContentInfo, Descriptor, Labels, TreeNode } from '../../shared/types';
+import type { ContentBlob, ContentInfo, Descriptor, Labels, Platform, TreeNode } from '../../shared/types';
 import type { ChildRole, StoreEnv, StoredContent, WriteContext } from './env';
 import { refreshSizes } from './images';
 import { childrenOf } from './keys';
@@ -135,6 +135,37 @@ export function getBlob(env: StoreEnv, digest: string): ContentBlob {
   const bytes = env.dbs.blobs.get(digest);
   if (!bytes) throw notFound(`content ${digest} is known but its bytes are not stored`);
   return { info, bytes: new Uint8Array(bytes) };
+}
+
+/**
+ * What platforms a stored blob is for: an index's are its manifests' (attestation manifests, `unknown/unknown`, left
+ * out); a manifest's come from its config when that is stored. Undefined when the blob is not in the store.
+ */
+export function platformsOf(env: StoreEnv, digest: string): Platform[] | undefined {
+  const stored = env.dbs.content.get(digest);
+  if (!stored) return undefined;
+  const { children } = toContentInfo(digest, stored);
+  const listed = children
+    .filter(({ role, descriptor }) => role === 'manifest' && descriptor.platform)
+    .map(({ descriptor }) => descriptor.platform!)
+    .filter((p) => p.os !== 'unknown' && p.architecture !== 'unknown');
+  if (listed.length > 0) return listed;
+  const config = children.find(({ role }) => role === 'config');
+  const bytes = config && env.dbs.blobs.get(config.descriptor.digest);
+  if (!bytes) return [];
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as Partial<Platform>;
+    if (typeof parsed.os !== 'string' || typeof parsed.architecture !== 'string') return [];
+    return [
+      {
+        os: parsed.os,
+        architecture: parsed.architecture,
+        ...(typeof parsed.variant === 'string' ? { variant: parsed.variant } : {}),
+      },
+    ];
+  } catch {
+    return [];
+  }
 }
 
 /** Blobs that point at `digest`: [parent digest, role]. */

@@ -146,16 +146,18 @@ export function DeleteDialog({
               <code>imgmeta.pinned=true</code>): deletion is refused unless you tick Force.
             </p>
           )}
-          <div className="checkbox-field">
-            <input
-              id={forceId}
-              type="checkbox"
-              checked={force}
-              disabled={pinned.size === 0 || busy}
-              onChange={(e) => setForce(e.target.checked)}
-            />
-            <label htmlFor={forceId}>Force: delete pinned images too</label>
-          </div>
+          {pinned.size > 0 && (
+            <div className="checkbox-field">
+              <input
+                id={forceId}
+                type="checkbox"
+                checked={force}
+                disabled={busy}
+                onChange={(e) => setForce(e.target.checked)}
+              />
+              <label htmlFor={forceId}>Force: delete pinned images too</label>
+            </div>
+          )}
           <div className="checkbox-field">
             <input
               id={purgeId}

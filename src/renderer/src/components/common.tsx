@@ -1,5 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { href } from '../router';
+import { Icon } from './icons';
 import { formatDateTime, formatRelative, shortDigest } from '../format';
 import type { PagedList } from '../queries';
 
@@ -120,7 +121,7 @@ export function CopyButton({ value, label, tabIndex }: { value: string; label: s
         void copyText(value).then(() => setCopied(true));
       }}
     >
-      {copied ? '✓' : '⧉'}
+      <Icon name={copied ? 'check' : 'copy'} size={14} />
     </button>
   );
 }

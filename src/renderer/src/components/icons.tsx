@@ -35,6 +35,13 @@ const paths = {
     </>
   ),
   back: <path d="M15 18 9 12l6-6" />,
+  copy: (
+    <>
+      <rect x="9" y="9" width="11" height="11" rx="2" />
+      <path d="M5 15V6a2 2 0 0 1 2-2h9" />
+    </>
+  ),
+  check: <path d="m5 12 5 5 9-10" />,
   search: (
     <>
       <circle cx="11" cy="11" r="6" />

@@ -10,14 +10,31 @@ import {
   type MouseEvent,
 } from 'react';
 import type { OperationInput } from '../../../shared/operations';
-import type { ImageFilter, ImageRecord, ImageRef, Page, SortField, SortOrder } from '../../../shared/types';
+import type {
+  ImageFilter,
+  ImageRecord,
+  ImageRef,
+  Page,
+  Platform,
+  SortField,
+  SortOrder,
+} from '../../../shared/types';
 import { useApi } from '../api';
-import { CopyButton, Loading, PageHeader, Time } from '../components/common';
+import { CopyButton, Loading, PageHeader } from '../components/common';
 import { DeleteDialog, type DeleteTarget } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExportDialog } from '../components/ExportDialog';
 import { Icon } from '../components/icons';
-import { formatBytes, formatCount, formatPlatform, mediaTypeShort, shortDigest, splitName } from '../format';
+import {
+  formatBytes,
+  formatCount,
+  formatDateTime,
+  formatPlatform,
+  formatRelative,
+  mediaTypeShort,
+  shortDigest,
+  splitName,
+} from '../format';
 import { useDebounced } from '../hooks';
 import { useApiQuery } from '../queries';
 import { href, navigate } from '../router';
@@ -88,12 +105,20 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const filter = route.filter ?? '';
   const [filterText, setFilterText] = useState(filter);
   const settled = useDebounced(filterText.trim(), 120);
+  // What this box last pushed: when the address reaches that, the user may have typed on, and must keep it.
+  const pushed = useRef(filter);
   useEffect(() => {
-    if (settled !== filter) navigate({ ...route, filter: settled || undefined }, { replace: true });
+    if (settled !== filter) {
+      pushed.current = settled;
+      navigate({ ...route, filter: settled || undefined }, { replace: true });
+    }
     // Only a newly settled text is pushed; a filter changed from outside (a link, Back) must not be pushed back.
   }, [settled]);
   useEffect(() => {
-    setFilterText((text) => (text.trim() === filter ? text : filter));
+    if (filter !== pushed.current) {
+      pushed.current = filter;
+      setFilterText(filter);
+    }
   }, [filter]);
   const [labelText, setLabelText] = useState(route.label ?? '');
   const settledLabel = useDebounced(labelText.trim(), 300);
@@ -181,6 +206,12 @@ function ImageList({ route }: { route: ImagesRoute }) {
       rerender((n) => n + 1);
     }
   }, [freshest, scopeKey]);
+
+  // Platforms are not part of an image record: they come from the stored index or config, asked for the rows on hand.
+  const digests = [
+    ...new Set([...pages.values()].flatMap((page) => page.items.map((i) => i.target.digest))),
+  ].sort();
+  const platforms = useApiQuery('content.platforms', { digests }, { enabled: digests.length > 0 });
 
   const rowAt = (row: number): ImageRecord | undefined => {
     const page = pages.get(Math.floor(row / blockSize));
@@ -604,6 +635,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
                 row={row}
                 top={rows.top(row)}
                 image={rowAt(row)}
+                platforms={platforms.data}
                 active={row === active}
                 selected={(() => {
                   const image = rowAt(row);
@@ -650,8 +682,9 @@ function SortHeader({
   );
 }
 
-function platformsOf(image: ImageRecord): string {
-  return image.target.platform ? formatPlatform(image.target.platform) : '';
+function platformsOf(image: ImageRecord, known: Record<string, Platform[]> | undefined): string {
+  const list = known?.[image.target.digest] ?? (image.target.platform ? [image.target.platform] : []);
+  return list.map(formatPlatform).join(', ');
 }
 
 function ImageRow({
@@ -659,6 +692,7 @@ function ImageRow({
   row,
   top,
   image,
+  platforms,
   active,
   selected,
   onClick,
@@ -667,6 +701,7 @@ function ImageRow({
   row: number;
   top: number;
   image: ImageRecord | undefined;
+  platforms: Record<string, Platform[]> | undefined;
   active: boolean;
   selected: boolean;
   onClick: (event: MouseEvent, row: number, image: ImageRecord | undefined) => void;
@@ -703,6 +738,8 @@ function ImageRow({
       <div role="gridcell" className="grid__cell grid__cell--name" title={image.name}>
         <a
           href={href({ view: 'image', namespace: image.namespace, name: image.name })}
+          // The whole name (the tag has a column of its own on screen).
+          aria-label={image.name}
           tabIndex={-1}
           onClick={(e) => {
             // A modified click selects; a plain one opens the image.
@@ -716,15 +753,18 @@ function ImageRow({
       <div role="gridcell" className="grid__cell" title={tag}>
         {tag.startsWith('@') ? shortDigest(tag.slice(1)) : tag || <span className="muted">none</span>}
       </div>
-      <div role="gridcell" className="grid__cell">
-        <span className="tag">{image.namespace}</span>
+      <div role="gridcell" className="grid__cell" title={image.namespace}>
+        <span>{image.namespace}</span>
       </div>
       <div role="gridcell" className="grid__cell cell-muted" title={image.target.mediaType}>
         {mediaTypeShort(image.target.mediaType)}
       </div>
       <div role="gridcell" className="grid__cell grid__cell--digest">
         <code className="digest" title={image.target.digest}>
-          {shortDigest(image.target.digest)}
+          {image.target.digest.slice(
+            image.target.digest.indexOf(':') + 1,
+            image.target.digest.indexOf(':') + 13,
+          )}
         </code>
         <CopyButton value={image.target.digest} label={`Copy digest of ${image.name}`} tabIndex={-1} />
       </div>
@@ -735,11 +775,16 @@ function ImageRow({
       >
         {formatBytes(image.totalSize)}
       </div>
-      <div role="gridcell" className="grid__cell cell-muted">
-        {platformsOf(image)}
+      <div role="gridcell" className="grid__cell cell-muted" title={platformsOf(image, platforms)}>
+        {platformsOf(image, platforms)}
       </div>
       <div role="gridcell" className="grid__cell cell-muted">
-        <Time iso={image.createdAt} />
+        <time
+          dateTime={image.createdAt}
+          title={`${formatDateTime(image.createdAt)} (${formatRelative(image.createdAt)})`}
+        >
+          {image.createdAt.slice(0, 10)}
+        </time>
       </div>
       <div
         role="gridcell"

@@ -83,7 +83,9 @@ export function TrashView() {
                 <tr>
                   <th scope="col">Name</th>
                   <th scope="col">Namespace</th>
-                  <th scope="col">Digest</th>
+                  <th scope="col" className="col-digest">
+                    Digest
+                  </th>
                   <th scope="col" className="cell-number">
                     Size
                   </th>
@@ -100,7 +102,7 @@ export function TrashView() {
                     <td>
                       <span className="tag">{entry.image.namespace}</span>
                     </td>
-                    <td>
+                    <td className="col-digest">
                       <Digest digest={entry.image.target.digest} />
                     </td>
                     <td className="cell-number" title={`${formatCount(entry.image.totalSize)} bytes`}>

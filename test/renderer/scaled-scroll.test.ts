@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  blocksFor,
+  isScaled,
+  rowsPerPage,
+  scrollHeight,
+  scrollTopFor,
+  scrollTopToReveal,
+  virtualOffset,
+  visibleRows,
+  type ScrollGeometry,
+} from '../../src/renderer/src/scaled-scroll';
+
+const geometry = (rowCount: number, viewportHeight = 600): ScrollGeometry => ({
+  rowCount,
+  rowHeight: 36,
+  viewportHeight,
+  maxScrollHeight: 8_000_000,
+});
+
+/** The real scroll range, as the browser clamps scrollTop. */
+const maxTop = (g: ScrollGeometry) => Math.max(0, scrollHeight(g) - g.viewportHeight);
+
+describe('a short list scrolls one to one', () => {
+  it('keeps every row at its true offset', () => {
+    const g = geometry(1000);
+    expect(isScaled(g)).toBe(false);
+    expect(scrollHeight(g)).toBe(36_000);
+    expect(virtualOffset(g, 720)).toBe(720);
+    const rows = visibleRows(g, 720, 0);
+    expect(rows.first).toBe(20);
+    expect(rows.top(20)).toBe(720);
+  });
+
+  it('renders nothing for an empty list', () => {
+    const rows = visibleRows(geometry(0), 0);
+    expect(rows.last).toBeLessThan(rows.first);
+  });
+});
+
+describe('a million rows fit under the browsers’ element height cap', () => {
+  const g = geometry(1_000_000);
+
+  it('bounds the scroll height and maps its ends onto the first and the last row', () => {
+    expect(isScaled(g)).toBe(true);
+    expect(scrollHeight(g)).toBe(8_000_000);
+    expect(visibleRows(g, 0, 0).first).toBe(0);
+    const bottom = visibleRows(g, maxTop(g), 0);
+    expect(bottom.last).toBe(999_999);
+    // The last row's bottom edge is the bottom of the scroll content: fully in view.
+    expect(bottom.top(999_999) + g.rowHeight).toBeCloseTo(scrollHeight(g), 6);
+  });
+
+  it('reveals any row, the last one included, with the least movement', () => {
+    const top = scrollTopToReveal(g, 0, 999_999);
+    expect(top).toBeCloseTo(maxTop(g), 6);
+    const rows = visibleRows(g, top, 0);
+    expect(rows.top(999_999)).toBeGreaterThanOrEqual(top - 1e-6);
+    expect(rows.top(999_999) + g.rowHeight).toBeLessThanOrEqual(top + g.viewportHeight + 1e-6);
+    // A row already in view does not move the list.
+    expect(scrollTopToReveal(g, top, 999_995)).toBe(top);
+  });
+
+  it('places rows contiguously around the viewport at any position', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5_000_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 36, max: 2000 }),
+        (rowCount, at, viewport) => {
+          const g = geometry(rowCount, viewport);
+          const scrollTop = at * maxTop(g);
+          const rows = visibleRows(g, scrollTop);
+          expect(rows.first).toBeGreaterThanOrEqual(0);
+          expect(rows.last).toBeLessThan(rowCount);
+          for (let row = rows.first; row < rows.last; row++)
+            expect(rows.top(row + 1) - rows.top(row)).toBeCloseTo(g.rowHeight, 6);
+          // The viewport is covered: the first rendered row starts at or above its top, the last ends at or below
+          // its bottom (or is the list's last row).
+          expect(rows.top(rows.first)).toBeLessThanOrEqual(scrollTop + 1e-6);
+          if (rows.last < rowCount - 1)
+            expect(rows.top(rows.last) + g.rowHeight).toBeGreaterThanOrEqual(scrollTop + viewport - 1e-6);
+        },
+      ),
+    );
+  });
+
+  it('round-trips virtual offsets and scroll positions', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5_000_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (n, at) => {
+          const g = geometry(n);
+          const top = at * maxTop(g);
+          expect(scrollTopFor(g, virtualOffset(g, top))).toBeCloseTo(top, 4);
+        },
+      ),
+    );
+  });
+});
+
+describe('pages are fetched by position for the rows on screen only', () => {
+  it('names the blocks a row range falls in', () => {
+    expect(blocksFor(0, 20, 100)).toEqual([0]);
+    expect(blocksFor(95, 130, 100)).toEqual([0, 1]);
+    expect(blocksFor(999_980, 999_999, 100)).toEqual([9_999]);
+    expect(blocksFor(5, 4, 100)).toEqual([]);
+  });
+
+  it('moves a page by the rows that fit, less one', () => {
+    expect(rowsPerPage(geometry(100, 600))).toBe(15);
+    expect(rowsPerPage(geometry(100, 20))).toBe(1);
+  });
+});
