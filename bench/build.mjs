@@ -40,7 +40,11 @@ if (name === 'store-bench' && !installed()) {
 }
 
 try {
-  await bundleForNode({ entry: join(bench, `${name}.ts`), outfile, external: ['better-sqlite3'] });
+  await bundleForNode({
+    entry: join(bench, `${name}.ts`),
+    outfile,
+    external: ['better-sqlite3', 'playwright-core'],
+  });
 } catch {
   process.exit(1); // esbuild has already printed the errors
 }

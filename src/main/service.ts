@@ -17,6 +17,7 @@ import {
   deletePrefix,
   deleteValue,
   getValue,
+  listFolders,
   listKeys,
   namespaces as metadataNamespaces,
   setValue,
@@ -73,6 +74,7 @@ function handlers(store: Store, readOnly: boolean, imports: Imports): Handlers {
       contentTree(env, 'digest' in input ? descriptorOf(store, input.digest) : getStored(env, input).t),
     'metadata.namespaces': () => metadataNamespaces(env),
     'metadata.list': (q) => listKeys(env, store.positions, q),
+    'metadata.folders': (q) => listFolders(env, q),
     'metadata.get': ({ namespace, key }) => getValue(env, namespace, key),
     'metadata.set': (input) => store.write((ctx) => setValue(env, ctx, input)),
     'metadata.delete': async (input) => ({

@@ -29,6 +29,7 @@ import type {
   ImageRecord,
   ImageRef,
   MetadataKeyInfo,
+  MetadataFolders,
   MetadataNamespace,
   MetadataValue,
   NamespaceCount,
@@ -225,6 +226,15 @@ export const operations = {
       cursor: cursorSchema.optional(),
       offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
       limit: limitSchema.default(100),
+    }),
+  }),
+  'metadata.folders': op<MetadataFolders>()({
+    summary: 'The distinct next path segments (folders) under a prefix, found by seeking past each folder.',
+    writes: false,
+    input: z.strictObject({
+      namespace: namespaceSchema,
+      prefix: metadataPrefixSchema.default(''),
+      limit: z.number().int().min(1).max(1000).default(200),
     }),
   }),
   'metadata.get': op<MetadataValue>()({

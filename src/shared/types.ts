@@ -117,6 +117,17 @@ export interface MetadataKeyInfo {
   updatedAt: string;
 }
 
+/** The folders directly under a prefix when keys are read as `/`-separated paths (`sha256/`, `v2metadata-by-diffid/`). */
+export interface MetadataFolders {
+  /** Full prefixes ending in `/`, in key order. */
+  folders: string[];
+  /**
+   * False when the walk stopped early: at `limit` folders, or after reading a bounded number of plain keys between
+   * folders (a folder holding a million keys is not scanned to find a folder sorted after them).
+   */
+  complete: boolean;
+}
+
 export interface MetadataValue extends MetadataKeyInfo {
   namespace: Namespace;
   value: Uint8Array;

@@ -339,6 +339,42 @@ const cases: Record<OperationName, Case[]> = {
       },
     ],
   ],
+  'metadata.folders': [
+    [
+      'lists the next path segments under a prefix, once each, in key order',
+      async (api) => {
+        for (const key of ['sha256/aa', 'sha256/bb', 'v2/sha256/cc', 'v2/x', 'v20', 'plain', 'v2/sha256/dd'])
+          await api['metadata.set']({ namespace: 'ns', key, value: new Uint8Array([0]) });
+        expect(await api['metadata.folders']({ namespace: 'ns' })).toEqual({
+          folders: ['sha256/', 'v2/'],
+          complete: true,
+        });
+        expect(await api['metadata.folders']({ namespace: 'ns', prefix: 'v2/' })).toEqual({
+          folders: ['v2/sha256/'],
+          complete: true,
+        });
+        expect(await api['metadata.folders']({ namespace: 'ns', prefix: 'sha256/' })).toEqual({
+          folders: [],
+          complete: true,
+        });
+      },
+    ],
+    [
+      'says when it stopped at the limit',
+      async (api) => {
+        for (const key of ['a/1', 'b/1', 'c/1'])
+          await api['metadata.set']({ namespace: 'ns', key, value: new Uint8Array([0]) });
+        expect(await api['metadata.folders']({ namespace: 'ns', limit: 2 })).toEqual({
+          folders: ['a/', 'b/'],
+          complete: false,
+        });
+      },
+    ],
+    [
+      'invalid_argument for a limit out of range',
+      (api) => rejects(api['metadata.folders']({ namespace: 'ns', limit: 0 }), 'invalid_argument'),
+    ],
+  ],
   'metadata.get': [
     [
       'returns every byte value exactly, with its version',

@@ -44,11 +44,11 @@ export interface OpenPage {
 export async function openPage(
   browser: Browser,
   url: string,
-  options: { colorScheme?: 'light' | 'dark'; height?: number; expected?: string[] } = {},
+  options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; expected?: string[] } = {},
 ): Promise<OpenPage> {
   const context = await browser.newContext({
     colorScheme: options.colorScheme ?? 'light',
-    viewport: { width: 1280, height: options.height ?? 800 },
+    viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
   });
   // Shorter than a test's timeout, so that a missing element fails with its locator rather than a timeout.
   context.setDefaultTimeout(10_000);

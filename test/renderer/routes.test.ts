@@ -58,6 +58,20 @@ describe('renderer routes live in the location hash', () => {
     expect(parseHash('#/import')).toEqual({ view: 'import' });
   });
 
+  it('keeps the metadata prefix and open key in the address, round trip', () => {
+    const route = {
+      view: 'metadata',
+      namespace: 'v2metadata-by-diffid',
+      prefix: 'sha256/a b&',
+      key: 'sha256/ab?c',
+    } as const;
+    expect(formatRoute(route)).toBe(
+      '#/metadata/v2metadata-by-diffid?prefix=sha256%2Fa+b%26&key=sha256%2Fab%3Fc',
+    );
+    expect(parseHash(formatRoute(route))).toEqual(route);
+    expect(formatRoute({ view: 'metadata', namespace: 'ns', prefix: '' })).toBe('#/metadata/ns');
+  });
+
   it('reports anything else as unknown instead of guessing', () => {
     expect(parseHash('#/nope')).toEqual({ view: 'unknown', path: 'nope' });
     expect(parseHash('#/images/default')).toEqual({ view: 'unknown', path: 'images/default' });

@@ -203,6 +203,13 @@ const cases = (): Record<OperationName, Case[]> => ({
     bad('a cursor without a key', { namespace: 'meta', cursor: cursorOf({ o: 1, p: 'c' }) }),
     bad('unknown field', { namespace: 'meta', sort: 'desc' }),
   ],
+  'metadata.folders': [
+    bad('missing namespace', {}),
+    bad('control character in the prefix', { namespace: 'meta', prefix: 'a\n' }),
+    bad('limit 0', { namespace: 'meta', limit: 0 }),
+    bad('limit above 1000', { namespace: 'meta', limit: 1001 }),
+    bad('unknown field', { namespace: 'meta', depth: 2 }),
+  ],
   'metadata.get': [
     bad('empty key', { namespace: 'meta', key: '' }),
     bad('key with NUL', { namespace: 'meta', key: 'a\u0000' }),

@@ -1,5 +1,11 @@
 import { conflict, invalidArgument, notFound } from '../../shared/errors';
-import type { MetadataKeyInfo, MetadataNamespace, MetadataValue, Page } from '../../shared/types';
+import type {
+  MetadataFolders,
+  MetadataKeyInfo,
+  MetadataNamespace,
+  MetadataValue,
+  Page,
+} from '../../shared/types';
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredMetadata, WriteContext } from './env';
 import type { SparsePositions } from './positions';
@@ -93,9 +99,24 @@ export function deleteValue(
   return 1;
 }
 
+/**
+ * Prefix counts are a scan (about 0.5 s for a million keys), and a virtual list asks for the total with every page it
+ * fetches: each count is kept until the store's next change (any process's), so scrolling a large prefix pays once.
+ */
+const prefixCounts = new WeakMap<StoreEnv, Map<string, { seq: number; n: number }>>();
+
 export function countPrefix(env: StoreEnv, namespace: string, prefix: string): number {
   if (prefix === '') return env.count(['meta', namespace]);
-  return env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
+  let memo = prefixCounts.get(env);
+  if (!memo) prefixCounts.set(env, (memo = new Map()));
+  const id = `${namespace}\0${prefix}`;
+  const seq = env.changeSeq();
+  const known = memo.get(id);
+  if (known && known.seq === seq) return known.n;
+  const n = env.dbs.metadata.getKeysCount(startingWith([namespace], prefix));
+  if (memo.size >= 256) memo.delete(memo.keys().next().value!);
+  memo.set(id, { seq, n });
+  return n;
 }
 
 export function deletePrefix(
@@ -164,6 +185,42 @@ export function listKeys(
     offset,
     nextCursor: indexCursor(offset + items.length, lastKey, more),
   };
+}
+
+/** Plain keys read between folders before the walk gives up (about a millisecond of reading). */
+const folderScanBudget = 5000;
+
+/**
+ * The folders under a prefix, without reading the keys inside them: after finding folder `p/`, the walk seeks to
+ * `p0` (`0` sorts right after `/`), so a namespace of a million `sha256/<hex>` keys costs one seek per folder. Plain
+ * keys (no `/` after the prefix) are stepped over one by one, up to a budget.
+ */
+export function listFolders(
+  env: StoreEnv,
+  q: { namespace: string; prefix: string; limit: number },
+): MetadataFolders {
+  const range = startingWith([q.namespace], q.prefix);
+  const folders: string[] = [];
+  let start = range.start;
+  let plain = 0;
+  for (;;) {
+    let next: Buffer | undefined;
+    for (const key of env.dbs.metadata.getKeys({ start, end: range.end })) {
+      const rest = (key as [string, string])[1].slice(q.prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash < 0) {
+        if (++plain > folderScanBudget) return { folders, complete: false };
+        continue;
+      }
+      const folder = q.prefix + rest.slice(0, slash + 1);
+      if (folders.length === q.limit) return { folders, complete: false };
+      folders.push(folder);
+      next = encodeKey([q.namespace, `${folder.slice(0, -1)}0`]);
+      break;
+    }
+    if (!next) return { folders, complete: true };
+    start = next;
+  }
 }
 
 export const metadataKeyCount = (env: StoreEnv) =>

@@ -105,7 +105,7 @@ function RouteView({ route }: { route: Route }) {
     case 'content':
       return <ContentView digest={route.digest} />;
     case 'metadata':
-      return <MetadataView namespace={route.namespace} />;
+      return <MetadataView route={route} />;
     case 'trash':
       return <TrashView />;
     case 'import':

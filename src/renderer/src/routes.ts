@@ -19,7 +19,7 @@ export type Route =
     }
   | { view: 'image'; namespace: Namespace; name: string }
   | { view: 'content'; digest: string }
-  | { view: 'metadata'; namespace?: Namespace }
+  | { view: 'metadata'; namespace?: Namespace; prefix?: string; key?: string }
   | { view: 'trash' }
   | { view: 'import' }
   | { view: 'unknown'; path: string };
@@ -77,7 +77,13 @@ export function parseHash(hash: string): Route {
     case 'metadata': {
       if (rest === '') return { view: 'metadata' };
       const namespace = decode(rest.replace(/\/+$/, ''));
-      if (namespace) return { view: 'metadata', namespace };
+      if (namespace)
+        return compact({
+          view: 'metadata',
+          namespace,
+          prefix: params.get('prefix') || undefined,
+          key: params.get('key') || undefined,
+        });
       break;
     }
     case 'content': {
@@ -112,8 +118,14 @@ export function formatRoute(route: Route): string {
       return `#/images/${encodeURIComponent(route.namespace)}/${encodeName(route.name)}`;
     case 'content':
       return `#/content/${encodeName(route.digest)}`;
-    case 'metadata':
-      return route.namespace ? `#/metadata/${encodeURIComponent(route.namespace)}` : '#/metadata';
+    case 'metadata': {
+      if (!route.namespace) return '#/metadata';
+      const params = new URLSearchParams();
+      if (route.prefix) params.set('prefix', route.prefix);
+      if (route.key) params.set('key', route.key);
+      const query = params.toString();
+      return `#/metadata/${encodeURIComponent(route.namespace)}${query ? `?${query}` : ''}`;
+    }
     case 'trash':
     case 'import':
       return `#/${route.view}`;

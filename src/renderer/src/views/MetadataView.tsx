@@ -1,21 +1,33 @@
-import { useId } from 'react';
-import { formatBytes, formatCount } from '../format';
-import { Command, LoadMore, Loading, PageHeader, Time } from '../components/common';
+import { useEffect, useRef, useState } from 'react';
+import { Command, Loading, PageHeader } from '../components/common';
 import { ErrorPanel } from '../components/ErrorPanel';
-import { useApiQuery, usePagedQuery } from '../queries';
-import { href } from '../router';
+import { DeletePrefixDialog } from '../components/metadata/DeletePrefixDialog';
+import { FolderTree } from '../components/metadata/FolderTree';
+import { KeyGrid } from '../components/metadata/KeyGrid';
+import { NewKeyDialog } from '../components/metadata/NewKeyDialog';
+import { ValuePanel } from '../components/metadata/ValuePanel';
+import { formatCount } from '../format';
+import { useDebounced } from '../hooks';
+import { useApiQuery } from '../queries';
+import { href, navigate } from '../router';
+import type { Route } from '../routes';
 
-/** Metadata namespaces with their key counts, and the keys of one of them (read-only for now). */
-export function MetadataView({ namespace }: { namespace?: string }) {
+type MetadataRoute = Extract<Route, { view: 'metadata' }>;
+
+/**
+ * Docker's distribution metadata: namespaces with their key counts; the keys of one, by prefix and by folder, in a
+ * virtual grid; the open key's value to read, edit, and delete. Namespace, prefix and open key live in the address.
+ */
+export function MetadataView({ route }: { route: MetadataRoute }) {
   const namespaces = useApiQuery('metadata.namespaces', {});
   const list = namespaces.data ?? [];
   // Without a namespace in the address, show the first one rather than an empty pane.
-  const selected = namespace ?? list[0]?.namespace;
+  const selected = route.namespace ?? list[0]?.namespace;
   const total = list.reduce((sum, n) => sum + n.keys, 0);
-  const namespacesId = useId();
+  const [creating, setCreating] = useState(false);
 
   return (
-    <div className="view view--fill">
+    <div className="view view--fill metadata-view">
       <PageHeader
         title="Metadata"
         subtitle={
@@ -25,7 +37,13 @@ export function MetadataView({ namespace }: { namespace?: string }) {
               }`
             : ' '
         }
-      />
+      >
+        {selected && (
+          <button type="button" className="button button--primary" onClick={() => setCreating(true)}>
+            New key…
+          </button>
+        )}
+      </PageHeader>
       {namespaces.error ? (
         <ErrorPanel
           error={namespaces.error}
@@ -40,102 +58,141 @@ export function MetadataView({ namespace }: { namespace?: string }) {
           <Command>imgmeta meta set NAMESPACE KEY VALUE</Command>
         </div>
       ) : (
-        <div className="split">
-          <section className="split__pane" aria-labelledby={namespacesId}>
-            <h2 id={namespacesId} className="section-title">
-              Namespaces
-            </h2>
-            <div className="table-wrap">
-              <table className="table table--compact" aria-label="Metadata namespaces">
-                <thead>
-                  <tr>
-                    <th scope="col">Namespace</th>
-                    <th scope="col" className="cell-number">
-                      Keys
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.map((n) => (
-                    <tr key={n.namespace} className={n.namespace === selected ? 'row--selected' : undefined}>
-                      <td className="cell-name">
-                        <a
-                          href={href({ view: 'metadata', namespace: n.namespace })}
-                          aria-current={n.namespace === selected ? 'true' : undefined}
-                        >
-                          {n.namespace}
-                        </a>
-                      </td>
-                      <td className="cell-number">{formatCount(n.keys)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </section>
-          {selected && <KeyList key={selected} namespace={selected} />}
-        </div>
+        <>
+          <nav className="namespace-tabs" aria-label="Metadata namespaces">
+            <ul>
+              {list.map((n) => (
+                <li key={n.namespace}>
+                  <a
+                    href={href({ view: 'metadata', namespace: n.namespace })}
+                    aria-current={n.namespace === selected ? 'page' : undefined}
+                    className="namespace-tab"
+                  >
+                    {n.namespace} <span className="namespace-tab__count">{formatCount(n.keys)}</span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          {selected && (
+            <NamespaceKeys
+              key={selected}
+              namespace={selected}
+              prefix={route.prefix ?? ''}
+              openKey={route.key}
+            />
+          )}
+        </>
+      )}
+      {creating && selected && (
+        <NewKeyDialog
+          namespace={selected}
+          prefix={route.prefix ?? ''}
+          onClose={() => setCreating(false)}
+          onCreated={(key) => {
+            setCreating(false);
+            navigate({ view: 'metadata', namespace: selected, prefix: route.prefix, key });
+          }}
+        />
       )}
     </div>
   );
 }
 
-function KeyList({ namespace }: { namespace: string }) {
-  const keys = usePagedQuery('metadata.list', { namespace, limit: 100 });
-  const title = `Keys in ${namespace}`;
+function NamespaceKeys({
+  namespace,
+  prefix,
+  openKey,
+}: {
+  namespace: string;
+  prefix: string;
+  openKey?: string;
+}) {
+  // The box follows the address (folder clicks, back/forward); typing updates the address once it pauses.
+  const [typed, setTyped] = useState(prefix);
+  const settled = useDebounced(typed, 150);
+  const [deleting, setDeleting] = useState(false);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  // The last prefix the box itself put in the address: its echo must not overwrite what was typed since (a slow
+  // machine can settle "sha2" while "sha25" is already in the box); any other change of address replaces the box.
+  const sent = useRef(prefix);
+  useEffect(() => {
+    if (prefix !== sent.current) setTyped(prefix);
+    sent.current = prefix;
+  }, [prefix]);
+  useEffect(() => {
+    if (settled === sent.current) return;
+    sent.current = settled;
+    navigate({ view: 'metadata', namespace, prefix: settled || undefined, key: openKey }, { replace: true });
+    // Only a settled edit of the box moves the address.
+  }, [settled]);
+
+  const go = (next: { prefix?: string; key?: string }) =>
+    navigate({ view: 'metadata', namespace, prefix: next.prefix || undefined, key: next.key });
+
   return (
-    <section className="split__pane" aria-label={title}>
-      <h2 className="section-title">
-        Keys in <code>{namespace}</code>
-      </h2>
-      {keys.error ? (
-        <ErrorPanel error={keys.error} title="Could not list keys" onRetry={() => void keys.refetch()} />
-      ) : keys.isPending ? (
-        <Loading what="keys" />
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table" aria-label={title}>
-              <thead>
-                <tr>
-                  <th scope="col">Key</th>
-                  <th scope="col" className="cell-number">
-                    Size
-                  </th>
-                  <th scope="col" className="cell-number">
-                    Version
-                  </th>
-                  <th scope="col">Updated</th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.items.map((k) => (
-                  <tr key={k.key}>
-                    <td className="cell-key">
-                      <code title={k.key}>{k.key}</code>
-                    </td>
-                    <td className="cell-number" title={`${formatCount(k.size)} bytes`}>
-                      {formatBytes(k.size)}
-                    </td>
-                    <td className="cell-number">{k.version}</td>
-                    <td className="cell-muted">
-                      <Time iso={k.updatedAt} />
-                    </td>
-                  </tr>
-                ))}
-                {keys.items.length === 0 && (
-                  <tr>
-                    <td colSpan={4} className="table__empty">
-                      No keys in this namespace.
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
+    <div className="metadata-body">
+      <section className="metadata-keys" aria-label={`Keys in ${namespace}`}>
+        <FolderTree namespace={namespace} prefix={prefix} onPrefix={(p) => go({ prefix: p, key: openKey })} />
+        <div className="toolbar metadata-keys__toolbar">
+          <div className="field field--grow">
+            <label htmlFor="metadata-prefix">Prefix</label>
+            <input
+              id="metadata-prefix"
+              className="input input--mono"
+              type="text"
+              aria-label="Filter keys by prefix"
+              placeholder="e.g. sha256/ab"
+              spellCheck={false}
+              value={typed}
+              onChange={(event) => setTyped(event.target.value)}
+            />
           </div>
-          <LoadMore list={keys} noun="keys" />
-        </>
+          {prefix && (
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleting(true)}>
+              {prefix.endsWith('/') ? 'Delete folder…' : 'Delete keys under prefix…'}
+            </button>
+          )}
+        </div>
+        {notice && (
+          <p className="note note--info" role="status">
+            {notice}
+          </p>
+        )}
+        <KeyGrid
+          namespace={namespace}
+          prefix={prefix}
+          selected={openKey}
+          onOpen={(key) => go({ prefix, key })}
+        />
+      </section>
+      <div className="metadata-value">
+        {openKey ? (
+          <ValuePanel
+            namespace={namespace}
+            keyName={openKey}
+            onDeleted={() => {
+              setNotice(`Deleted ${openKey}.`);
+              go({ prefix });
+            }}
+          />
+        ) : (
+          <p className="empty">Choose a key to see its value.</p>
+        )}
+      </div>
+      {deleting && (
+        <DeletePrefixDialog
+          namespace={namespace}
+          prefix={prefix}
+          onClose={() => setDeleting(false)}
+          onDeleted={(count) => {
+            setDeleting(false);
+            setNotice(`Deleted ${formatCount(count)} ${count === 1 ? 'key' : 'keys'} under ${prefix}.`);
+            const parent = prefix.slice(0, prefix.replace(/\/$/, '').lastIndexOf('/') + 1);
+            go({ prefix: parent });
+          }}
+        />
       )}
-    </section>
+    </div>
   );
 }
