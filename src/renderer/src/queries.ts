@@ -37,7 +37,12 @@ const call = <N extends OperationName>(api: Client, name: N, input: OperationInp
 export function useApiQuery<N extends OperationName>(
   name: N,
   input: OperationInput<N>,
-  options: { enabled?: boolean; refetchInterval?: number } = {},
+  options: {
+    enabled?: boolean;
+    refetchInterval?: number;
+    /** Keep showing the last answer while one for a new input loads. */
+    placeholderData?: typeof keepPreviousData;
+  } = {},
 ) {
   const api = useApi();
   return useQuery({
