@@ -37,12 +37,7 @@ const call = <N extends OperationName>(api: Client, name: N, input: OperationInp
 export function useApiQuery<N extends OperationName>(
   name: N,
   input: OperationInput<N>,
-  options: {
-    enabled?: boolean;
-    refetchInterval?: number;
-    /** Keep showing the last answer while one for a new input loads. */
-    placeholderData?: typeof keepPreviousData;
-  } = {},
+  options: { enabled?: boolean; refetchInterval?: number } = {},
 ) {
   const api = useApi();
   return useQuery({

@@ -1,4 +1,4 @@
-import { keepPreviousData, useQueries, useQueryClient } from '@tanstack/react-query';
+import { useQueries, useQueryClient } from '@tanstack/react-query';
 import {
   memo,
   useCallback,
@@ -21,7 +21,7 @@ import type {
   SortOrder,
 } from '../../../shared/types';
 import { useApi } from '../api';
-import { CopyButton, Loading, PageHeader } from '../components/common';
+import { GridCopyButton, Loading, PageHeader } from '../components/common';
 import { DeleteDialog, type DeleteTarget } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExportDialog } from '../components/ExportDialog';
@@ -191,15 +191,22 @@ function ImageList({ route }: { route: ImagesRoute }) {
     }
   }, [freshest, scopeKey]);
 
-  // Platforms are not part of an image record: they come from the stored index or config, asked for the rows on hand.
-  const digests = [
-    ...new Set([...pages.values()].flatMap((page) => page.items.map((i) => i.target.digest))),
-  ].sort();
-  // The last answer stays while the next loads: rows on screen keep their platforms (and do not render twice).
-  const platforms = useApiQuery(
-    'content.platforms',
-    { digests },
-    { enabled: digests.length > 0, placeholderData: keepPreviousData },
+  // Platforms are not part of an image record: they come from the stored index or config, asked once per block and
+  // cached with it, so rows on screen keep theirs while another block's load, and scrolling back asks nothing.
+  const blockPlatforms = useQueries({
+    queries: blocks.map((block) => {
+      const digests = [...new Set(pages.get(block)?.items.map((i) => i.target.digest))].sort();
+      return {
+        queryKey: ['content.platforms', { digests }],
+        queryFn: () => api['content.platforms']({ digests }),
+        enabled: digests.length > 0,
+        gcTime: 20_000,
+      };
+    }),
+  });
+  const platforms: Record<string, Platform[]> = Object.assign(
+    {},
+    ...blockPlatforms.map((result) => result.data ?? {}),
   );
 
   const rowAt = (row: number): ImageRecord | undefined => {
@@ -623,7 +630,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
                 row={row}
                 top={top}
                 image={image}
-                platforms={image && platformsOf(image, platforms.data)}
+                platforms={image && platformsOf(image, platforms)}
                 active={row === active}
                 selected={image ? isSelected(selection, image) : selection.all}
                 onClick={onRowClick}
@@ -754,7 +761,7 @@ const ImageRow = memo(function ImageRow({
             image.target.digest.indexOf(':') + 13,
           )}
         </code>
-        <CopyButton value={image.target.digest} label={`Copy digest of ${image.name}`} tabIndex={-1} />
+        <GridCopyButton value={image.target.digest} label={`Copy digest of ${image.name}`} />
       </div>
       <div
         role="gridcell"
