@@ -150,15 +150,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const virtual = useVirtualRows({ rowCount: total ?? 0, rowHeight, chrome: headerHeight });
   const { rows, scroller: gridRef } = virtual;
   // With no rows known (none yet, or none in this scope) the first block still answers how many there are now.
-  // The block ahead is fetched before it scrolls into view (half a block of lookahead either way), so rows arrive
-  // filled rather than as placeholders that render twice.
-  const blocks = total
-    ? blocksFor(
-        Math.max(0, rows.first - blockSize / 2),
-        Math.min(total - 1, rows.last + blockSize / 2),
-        blockSize,
-      )
-    : [0];
+  const blocks = total ? blocksFor(rows.first, rows.last, blockSize) : [0];
 
   const blockInput = (block: number): ListInput => ({
     ...scope,
