@@ -22,13 +22,17 @@ export function registerServe(program: Command, session: Session): void {
     .description(
       'serve the API and the app over HTTP until interrupted; prints the URL with its access token as the first line',
     )
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to listen on (beyond loopback: a warning; see SECURITY.md)',
+      '127.0.0.1',
+    )
     .option('--port <port>', 'port to listen on (default: a free one; 0 also picks one)', port)
     .option('--token <token>', 'access token (default: 32 random bytes)', token)
     .option('--read-only', 'refuse every operation that writes')
     .action(async (opts: ServeOptions) => {
       const readOnly = opts.readOnly ?? false;
-      const [{ startServer }, { EventHub }, { watchChanges }] = await Promise.all([
+      const [{ startServer, isLoopback }, { EventHub }, { watchChanges }] = await Promise.all([
         import('../main/server/server'),
         import('../main/event-hub'),
         import('../main/change-feed'),
@@ -51,6 +55,13 @@ export function registerServe(program: Command, session: Session): void {
           // out/cli/index.cjs -> out/renderer, where `electron-vite build` puts the app.
           rendererDir: join(import.meta.dirname, '..', 'renderer'),
         });
+        if (!isLoopback(server.host))
+          // stderr, so that it is seen even by someone who pipes the URL line into a script.
+          process.stderr.write(
+            `imgmeta: warning: serving on ${server.host} port ${server.port}, beyond this machine: anyone who can ` +
+              `reach it and has the token can ${readOnly ? 'read' : 'read and change'} the store, over plain HTTP. ` +
+              `Prefer loopback and an SSH tunnel (see SECURITY.md)${readOnly ? '' : ', and --read-only'}.\n`,
+          );
         const stopped = untilSignal();
         await announce([
           server.url,

@@ -137,6 +137,44 @@ describe.skipIf(browserMissing !== undefined)('the app in Chromium through imgme
     ).toBe(200);
   });
 
+  it('the Content-Security-Policy stops scripts the app did not ship: inline, eval, another origin, plugins', async () => {
+    const { page, close } = await open();
+    await expect.poll(() => imagesTable(page).getByRole('row').count(), { timeout: 10_000 }).toBe(3);
+    // Another origin that would happily serve a script.
+    const elsewhere = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/javascript');
+      res.end('window.__fromElsewhere = 1;');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    stops.push(() => elsewhere.close());
+    const port = (elsewhere.address() as AddressInfo).port;
+    // Page code (a string: this file is compiled without the DOM's types), as an injected string would run.
+    const result = (await page.evaluate(`(async () => {
+      const violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
+      const inline = document.createElement('script');
+      inline.textContent = 'window.__inline = 1;';
+      document.head.append(inline);
+      const foreign = document.createElement('script');
+      foreign.src = 'http://127.0.0.1:${port}/x.js';
+      const foreignDone = new Promise((resolve) => { foreign.onload = foreign.onerror = resolve; });
+      document.head.append(foreign);
+      // A string run as code later: eval-like, so only with 'unsafe-eval'.
+      setTimeout('window.__evaluated = 1;', 0);
+      const object = document.createElement('object');
+      object.data = 'http://127.0.0.1:${port}/x.js';
+      document.body.append(object);
+      await foreignDone;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return { inline: window.__inline, foreign: window.__fromElsewhere, evaluated: window.__evaluated, violations };
+    })()`)) as { inline?: number; foreign?: number; evaluated?: number; violations: string[] };
+    expect(result.inline).toBeUndefined();
+    expect(result.foreign).toBeUndefined();
+    expect(result.evaluated).toBeUndefined();
+    expect(new Set(result.violations)).toEqual(new Set(['script-src-elem', 'script-src', 'object-src']));
+    await close();
+  });
+
   it("refuses a cross-site write riding on the visitor's cookie (CSRF)", async () => {
     const { page, close } = await open();
     await expect.poll(() => imagesTable(page).getByRole('row').count(), { timeout: 10_000 }).toBe(3);

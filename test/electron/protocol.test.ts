@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { contentSecurityPolicy } from '../../src/main/csp';
+import { contentSecurityPolicy, developmentContentSecurityPolicy } from '../../src/main/csp';
 import { appEntryUrl, appSchemePrivileges, createAppHandler, isAppUrl } from '../../src/main/protocol';
 import { mimeType } from '../../src/main/renderer-files';
+import { root } from '../cli/run';
 import { tempDir } from '../helpers/store';
 
 let base: string;
@@ -106,5 +107,51 @@ describe('serving the built renderer', () => {
     expect((await get('app://imgmeta/index.html%00.js')).status).toBe(400);
     expect((await get('app://other/index.html')).status).toBe(404);
     expect((await get('app://imgmeta/index.html', 'POST')).status).toBe(405);
+  });
+});
+
+/** `a b; c d` -> {a: [b], c: [d]} */
+const directives = (policy: string) =>
+  Object.fromEntries(
+    policy
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map(([name, ...sources]) => [name!, sources]),
+  );
+
+describe('the Content-Security-Policy', () => {
+  it("runs only the app's own scripts: no inline script, no eval, no other origin, no plugins, no framing", () => {
+    const policy = directives(contentSecurityPolicy);
+    expect(policy['default-src']).toEqual(["'self'"]);
+    expect(policy['script-src']).toEqual(["'self'"]);
+    expect(policy['connect-src']).toEqual(["'self'"]);
+    expect(policy['object-src']).toEqual(["'none'"]);
+    expect(policy['base-uri']).toEqual(["'none'"]);
+    expect(policy['frame-ancestors']).toEqual(["'none'"]);
+    expect(policy['form-action']).toEqual(["'none'"]);
+    // Inline styles only (React's style props); images also as data: URLs; nothing anywhere from another origin.
+    expect(policy['style-src']).toEqual(["'self'", "'unsafe-inline'"]);
+    expect(policy['img-src']).toEqual(["'self'", 'data:']);
+    expect(contentSecurityPolicy).not.toMatch(/unsafe-eval|\*|https?:|wasm-unsafe/);
+  });
+
+  it('is in index.html as well, the same but for frame-ancestors (which a meta tag cannot carry)', () => {
+    const html = readFileSync(join(root, 'src', 'renderer', 'index.html'), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(meta).toBeDefined();
+    const { ['frame-ancestors']: _ignored, ...header } = directives(contentSecurityPolicy);
+    expect(directives(meta!)).toEqual(header);
+  });
+
+  it('is loosened in development only for the dev server: inline Fast Refresh preamble and its WebSocket', () => {
+    const dev = directives(developmentContentSecurityPolicy);
+    expect(dev['script-src']).toEqual(["'self'", "'unsafe-inline'"]);
+    expect(dev['connect-src']).toEqual(["'self'", 'ws://localhost:*', 'ws://127.0.0.1:*']);
+    expect({ ...dev, 'script-src': [], 'connect-src': [] }).toEqual({
+      ...directives(contentSecurityPolicy),
+      'script-src': [],
+      'connect-src': [],
+    });
   });
 });

@@ -1,12 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isAppUrl } from '../../src/main/protocol';
-import {
-  createMainWindow,
-  denyAllPermissions,
-  externalUrl,
-  hardenWebContents,
-  secureWebPreferences,
-} from '../../src/main/window';
+import { createMainWindow, denyAllPermissions, externalUrl, hardenWebContents } from '../../src/main/window';
+import { root } from '../cli/run';
 import { fake, FakeBrowserWindow, FakeWebContents } from './fake-electron';
 
 vi.mock('electron', async () => (await import('./fake-electron')).electronModule);
@@ -32,7 +29,8 @@ function openWindow(overrides: Partial<Parameters<typeof createMainWindow>[0]> =
 describe('the window follows the Electron security checklist', () => {
   it('isolates and sandboxes the renderer, without Node, webviews or insecure content', () => {
     const win = openWindow();
-    expect(win.options.webPreferences).toMatchObject({
+    // Exactly these: a setting added or dropped is a decision to review, not a side effect.
+    expect(win.options.webPreferences).toEqual({
       preload: '/app/out/preload/index.js',
       contextIsolation: true,
       sandbox: true,
@@ -43,8 +41,10 @@ describe('the window follows the Electron security checklist', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
       experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      disableBlinkFeatures: 'Auxclick',
     });
-    expect(win.options.webPreferences).toEqual(secureWebPreferences('/app/out/preload/index.js'));
     expect(win.options.title).toBe('imgmeta');
     expect(win.loadedUrl).toBe('app://imgmeta/index.html');
   });
@@ -168,5 +168,27 @@ describe('external links', () => {
     expect(externalUrl('http://127.0.0.1:8080/')).toBe('http://127.0.0.1:8080/');
     for (const url of ['file:///x', 'ftp://x/', 'mailto:a@b', 'vbscript:x', '//example.com', ''])
       expect(externalUrl(url), url).toBeUndefined();
+  });
+});
+
+describe('shell.openExternal', () => {
+  it('is called in one place in the app, the window-open handler, behind externalUrl', () => {
+    const sources = readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+      /\.tsx?$/.test(f),
+    );
+    const callers = sources.flatMap((file) =>
+      readFileSync(join(root, 'src', file), 'utf8')
+        .split('\n')
+        .map((line, i) => ({ at: `${file}:${i + 1}`, line }))
+        .filter(({ line }) => /\bopenExternal\s*\(/.test(line)),
+    );
+    expect(callers.map(({ at }) => at.replace(/:\d+$/, ''))).toEqual([
+      join('main', 'window.ts'), // the default: (url) => shell.openExternal(url)
+      join('main', 'window.ts'), // the handler: openExternal(external), external = externalUrl(url)
+    ]);
+    expect(callers.map(({ line }) => line.trim())).toEqual([
+      expect.stringMatching(/= \(url\) => shell\.openExternal\(url\)/),
+      expect.stringMatching(/^openExternal\(external\)/),
+    ]);
   });
 });

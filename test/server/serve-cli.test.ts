@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../src/main/service';
@@ -80,6 +82,35 @@ describe('imgmeta serve', () => {
     expect(await serving.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('listens on loopback only unless --host says otherwise, and then warns on stderr', async () => {
+    const storeDir = join(tempBase(), 'store');
+    const local = await startServe(['--store', storeDir, 'serve', '--port', '0']);
+    const port = Number(new URL(local.url).port);
+    await until(() => local.lines().includes('stop with Ctrl-C'), 'the last line');
+    // Not reachable through this machine's other addresses (where it has any).
+    for (const address of outsideAddresses())
+      expect(await connects(address, port), `${address}:${port}`).toBe(false);
+    expect(await connects('127.0.0.1', port)).toBe(true);
+    expect(local.stderr()).toBe('');
+    local.kill('SIGTERM');
+    await local.exited;
+
+    const exposed = await startServe(['--store', storeDir, 'serve', '--host', '0.0.0.0', '--port', '0']);
+    await until(() => exposed.stderr().includes('\n'), 'the warning');
+    expect(exposed.stderr()).toMatch(
+      /^imgmeta: warning: serving on 0\.0\.0\.0 port \d+, beyond this machine: anyone who can reach it and has the token can read and change the store, over plain HTTP\. Prefer loopback and an SSH tunnel \(see SECURITY\.md\), and --read-only\.\n$/,
+    );
+    expect(exposed.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    exposed.kill('SIGTERM');
+    expect(await exposed.exited).toEqual({ code: 0, signal: null });
+
+    const named = await startServe(['--store', storeDir, 'serve', '--host', 'localhost', '--read-only']);
+    await until(() => named.lines().includes('stop with Ctrl-C'), 'the last line');
+    expect(named.stderr()).toBe('');
+    named.kill('SIGTERM');
+    await named.exited;
+  });
+
   it('a bad port or token is bad usage (exit 2)', async () => {
     const storeDir = join(tempBase(), 'store');
     const [port, token] = await Promise.all([
@@ -93,3 +124,22 @@ describe('imgmeta serve', () => {
     expect(existsSync(storeDir)).toBe(false);
   });
 });
+
+/** This machine's addresses other than loopback (none in a network namespace of its own). */
+function outsideAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((info) => !info.internal && info.family === 'IPv4')
+    .map((info) => info.address);
+}
+
+function connects(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

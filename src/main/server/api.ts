@@ -17,7 +17,8 @@ class BodyTooLarge extends Error {}
 
 /**
  * `POST /api/<operation>`: a wire-JSON body in, an envelope out, with the status that goes with its error code.
- * Requests reach here already checked for host, origin and token.
+ * Requests reach here already checked for host, origin and token. The body is read whole (bounded by maxBodyBytes,
+ * and in time by the server's request timeout) before the operation runs, so a slow client never holds the store.
  */
 export async function handleOperation(
   req: IncomingMessage,
@@ -47,6 +48,8 @@ export async function handleOperation(
     text = await readBody(req, route.maxBodyBytes);
   } catch (err) {
     if (err instanceof BodyTooLarge) return tooLarge(req, res, name, route.maxBodyBytes);
+    // The client went away or ran out of time (408, sent by Node) mid-body: nothing was touched, no one to answer.
+    if (req.destroyed) return;
     throw err;
   }
   let input: unknown;

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { failedPrecondition, invalidArgument } from '../../shared/errors';
 import type { Api } from '../../shared/operations';
 import { eventsPath } from '../../shared/transport';
@@ -37,6 +37,15 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** How often an idle event stream gets a `: ping` comment. */
   pingMs?: number;
+  /** How long a client may take to send its headers, and its whole request; see `defaultTimeouts`. */
+  timeouts?: Partial<RequestTimeouts>;
+}
+
+export interface RequestTimeouts {
+  /** From the first byte of a request to the end of its headers. */
+  headersMs: number;
+  /** From the first byte of a request to the end of its body (not the answer: event streams last). */
+  requestMs: number;
 }
 
 export interface RunningServer {
@@ -53,6 +62,14 @@ export interface RunningServer {
 }
 
 export const defaultMaxBodyBytes = 64 * 1024 * 1024;
+
+/**
+ * A client that dribbles its headers or its body (slowloris) is answered 408 and cut off, rather than holding a
+ * connection, and memory, for as long as it likes. A body is read whole before the store is touched (api.ts), so a
+ * slow one never holds the store's write lock; these bound how long it may hold a connection. 120 s for 64 MiB is
+ * about 0.5 MiB/s, slower than any link worth serving over.
+ */
+export const defaultTimeouts: RequestTimeouts = { headersMs: 15_000, requestMs: 120_000 };
 const defaultPingMs = 15_000;
 
 const noEvents: EventSource = { onAny: () => () => {} };
@@ -126,19 +143,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return refuse(405, `${req.method} is not allowed here`, { allow: 'GET, HEAD' });
   }
 
-  const server = createServer((req, res) => {
-    const target = req.url ?? '';
-    // Only origin-form targets (`/path?query`): an absolute URL or `*` is a proxy's business, not ours.
-    if (!target.startsWith('/')) return sendText(res, 400, 'imgmeta: bad request: the target must be a path');
-    const q = target.indexOf('?');
-    const path = q < 0 ? target : target.slice(0, q);
-    route(req, res, path, q < 0 ? '' : target.slice(q + 1)).catch((err: unknown) => {
-      console.error(`imgmeta: serve: ${req.method} ${path} failed:`, err);
-      if (res.headersSent) res.destroy();
-      else if (path.startsWith('/api/')) sendApiError(res, 500, 'internal', String(err));
-      else sendText(res, 500, 'imgmeta: internal error');
-    });
-  });
+  const timeouts = { ...defaultTimeouts, ...options.timeouts };
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: Math.max(timeouts.requestMs, timeouts.headersMs),
+      // Node looks for requests past their time this often (30 s by default, which would stretch the limits above).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, timeouts.headersMs / 4)),
+    },
+    (req, res) => {
+      const target = req.url ?? '';
+      // Only origin-form targets (`/path?query`): an absolute URL or `*` is a proxy's business, not ours.
+      if (!target.startsWith('/'))
+        return sendText(res, 400, 'imgmeta: bad request: the target must be a path');
+      const q = target.indexOf('?');
+      const path = q < 0 ? target : target.slice(0, q);
+      route(req, res, path, q < 0 ? '' : target.slice(q + 1)).catch((err: unknown) => {
+        console.error(`imgmeta: serve: ${req.method} ${path} failed:`, err);
+        if (res.headersSent) res.destroy();
+        else if (path.startsWith('/api/')) sendApiError(res, 500, 'internal', String(err));
+        else sendText(res, 500, 'imgmeta: internal error');
+      });
+    },
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
@@ -170,6 +197,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 const challenge = { 'www-authenticate': 'Bearer realm="imgmeta"' };
+
+/**
+ * Whether an address to listen on keeps the server on this machine: the loopback names and addresses. Anything else
+ * (a wildcard, an interface address, a name) exposes it to whoever can reach it, and `imgmeta serve` warns.
+ */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  // IPv4-mapped IPv6 (::ffff:127.0.0.1)
+  return /^::ffff:127\./.test(bare);
+}
 
 /** The host part of the printed URL: a wildcard is reached through loopback; IPv6 goes in brackets. */
 function urlHost(host: string): string {

@@ -147,7 +147,7 @@ export function checkStore(env: StoreEnv, options: { deep: boolean }): CheckRepo
 }
 
 /** Manifests, indexes and configs an image needs that are not stored (layers are recorded as descriptors only). */
-function missingMetadataBlobs(env: StoreEnv, target: Parameters<typeof contentTree>[1]): string[] {
+export function missingMetadataBlobs(env: StoreEnv, target: Parameters<typeof contentTree>[1]): string[] {
   const missing: string[] = [];
   const walk = (node: ReturnType<typeof contentTree>) => {
     if (!node.present && node.role !== 'layer' && node.role !== 'blob' && node.role !== 'referrer')
