@@ -276,3 +276,25 @@ describe('store.check', () => {
     ]);
   });
 });
+
+describe('page size', () => {
+  it('a new store has 16 KiB pages; a store created with 4 KiB pages keeps them and works', async () => {
+    const fresh = tempStore();
+    try {
+      expect((fresh.store.env.root.getStats() as { pageSize: number }).pageSize).toBe(16_384);
+    } finally {
+      fresh.store.close();
+    }
+    const dir = join(tempDir(), 'old');
+    const old = open({ path: dir, maxDbs: 16, pageSize: 4096 });
+    old.close();
+    const { store, service, dispose } = openStore(dir);
+    try {
+      expect((store.env.root.getStats() as { pageSize: number }).pageSize).toBe(4096);
+      await service['images.create'](imageInput('default', 'app:1', 1));
+      expect((await service['images.list']({})).total).toBe(1);
+    } finally {
+      dispose();
+    }
+  });
+});
