@@ -93,6 +93,20 @@ describe('opening a store', () => {
     expect(err.code).toBe('failed_precondition');
     expect(err.message).toContain('not an imgmeta store');
   });
+  it('initializes a new store once: a process that found it empty and initializes late resets nothing', async () => {
+    // Two processes opening a new store at once both find no schema; the one whose initializing transaction runs
+    // second (after the first already wrote) must leave the change counter alone.
+    const { store, service, dispose } = openStore();
+    try {
+      await service['metadata.set']({ namespace: 'm', key: 'k', value: new Uint8Array([1]) });
+      const seq = store.changeSeq();
+      expect(seq).toBeGreaterThan(0);
+      expect(store.env.writeSchema()).toBe(false);
+      expect(store.changeSeq()).toBe(seq);
+    } finally {
+      dispose();
+    }
+  });
 });
 
 describe('store.info', () => {

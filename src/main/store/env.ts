@@ -246,6 +246,22 @@ export class StoreEnv {
     return env;
   }
 
+  /**
+   * Writes the first records of a new store, unless a store is already there. The schema is read again inside the
+   * transaction because two processes opening a new store at once both find it empty, and the later one must not
+   * set the change counter back to 0 (other processes would miss writes, change-log entries would be overwritten)
+   * after the first has already written. Answers whether it initialized the store.
+   */
+  writeSchema(): boolean {
+    return this.root.transactionSync(() => {
+      if (this.dbs.meta.get('schema') !== undefined) return false;
+      this.dbs.meta.put('schema', schemaVersion);
+      this.dbs.meta.put('seq', 0);
+      this.dbs.meta.put('createdAt', new Date().toISOString());
+      return true;
+    });
+  }
+
   private initialize(): void {
     const schema = this.dbs.meta.get('schema');
     if (schema === undefined) {
@@ -257,12 +273,8 @@ export class StoreEnv {
         throw failedPrecondition(`${this.path} is an LMDB environment but not an imgmeta store`);
       // Synchronous on purpose: a fresh store is initialized before open() returns; if this first write is lost to
       // a crash, the next open simply initializes it again.
-      this.root.transactionSync(() => {
-        this.dbs.meta.put('schema', schemaVersion);
-        this.dbs.meta.put('seq', 0);
-        this.dbs.meta.put('createdAt', new Date().toISOString());
-      });
-      return;
+      this.writeSchema();
+      return this.initialize();
     }
     if (typeof schema !== 'number')
       throw failedPrecondition(`${this.path} is not an imgmeta store (bad schema record)`);
