@@ -15,6 +15,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../test/e2e/chromium';
+import type { InPage } from '../test/e2e/in-page';
 import { metadataNamespace } from './data';
 import { ensureStore, storePath } from './ui-stores';
 
@@ -126,7 +127,7 @@ async function waitForRow(
 ): Promise<number> {
   const handle = await page.waitForFunction(
     ({ sel, rowIndex, contains }) => {
-      const g = document.querySelector(sel);
+      const g = (globalThis as unknown as InPage).document.querySelector(sel);
       if (!g) return false;
       const index = rowIndex === 'last' ? Number(g.getAttribute('aria-rowcount')) : rowIndex;
       const row = g.querySelector(`[role=row][aria-rowindex="${index}"]`);
@@ -188,7 +189,9 @@ async function measureList(browser: Browser, url: string, spec: ListSpec): Promi
       await box.fill(spec.filterText);
       const matched = await step('rows matching the filter', async () => {
         await page.waitForFunction(
-          ({ sel, before }) => document.querySelector(sel)?.getAttribute('aria-rowcount') !== before,
+          ({ sel, before }) =>
+            (globalThis as unknown as InPage).document.querySelector(sel)?.getAttribute('aria-rowcount') !==
+            before,
           { sel: grid, before },
           { polling: 'raf', timeout },
         );
@@ -197,7 +200,9 @@ async function measureList(browser: Browser, url: string, spec: ListSpec): Promi
       if (warm) add('filter', matched - t0);
       await box.fill('');
       await page.waitForFunction(
-        ({ sel, before }) => document.querySelector(sel)?.getAttribute('aria-rowcount') === before,
+        ({ sel, before }) =>
+          (globalThis as unknown as InPage).document.querySelector(sel)?.getAttribute('aria-rowcount') ===
+          before,
         { sel: grid, before },
         { polling: 'raf', timeout },
       );
@@ -222,7 +227,7 @@ async function measureList(browser: Browser, url: string, spec: ListSpec): Promi
           page
             .waitForFunction(
               ({ sel, firstText }) => {
-                const g = document.querySelector(sel)!;
+                const g = (globalThis as unknown as InPage).document.querySelector(sel)!;
                 const header = [...g.querySelectorAll('[role=columnheader]')].find((h) =>
                   h.textContent?.includes('Size'),
                 );
@@ -247,16 +252,16 @@ async function measureList(browser: Browser, url: string, spec: ListSpec): Promi
     const box = (await scroller.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.evaluate(() => {
-      const w = window as unknown as { __frames: number[]; __stop: boolean };
+      const w = globalThis as unknown as InPage & { __frames: number[]; __stop: boolean };
       w.__frames = [];
       w.__stop = false;
       let last = performance.now();
       const tick = (now: number) => {
         w.__frames.push(now - last);
         last = now;
-        if (!w.__stop) requestAnimationFrame(tick);
+        if (!w.__stop) w.requestAnimationFrame(tick);
       };
-      requestAnimationFrame(tick);
+      w.requestAnimationFrame(tick);
     });
     const until = Date.now() + 3000;
     while (Date.now() < until) {
@@ -264,7 +269,7 @@ async function measureList(browser: Browser, url: string, spec: ListSpec): Promi
       await page.waitForTimeout(16);
     }
     const frames = await page.evaluate(() => {
-      const w = window as unknown as { __frames: number[]; __stop: boolean };
+      const w = globalThis as unknown as { __frames: number[]; __stop: boolean };
       w.__stop = true;
       return w.__frames.slice(2);
     });

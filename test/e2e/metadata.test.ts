@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Callbacks passed to page.evaluate run in the page, hence the DOM types.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, run } from '../cli/run';
 import { startServe, type Serving } from '../server/harness';
 import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
+import type { InPage } from './in-page';
 import { existsSync } from 'node:fs';
 
 /**
@@ -71,7 +70,7 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
     options: { colorScheme?: 'light' | 'dark'; width?: number; height?: number; expected?: string[] } = {},
   ) => {
     const opened = await openPage(browser, serving.url, options);
-    await opened.page.evaluate((h) => (window.location.hash = h), hash);
+    await opened.page.evaluate((h) => ((globalThis as unknown as InPage).location.hash = h), hash);
     return opened;
   };
   const grid = (page: Page) => page.getByRole('grid', { name: 'Keys' });
@@ -148,7 +147,7 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
       .toMatch(/^00000000 {2}5b 7b 22 44/);
     // Binary bytes open as hex, and text and JSON are not offered for them.
     await page.evaluate(
-      (k) => (window.location.hash = `#/metadata/diffid-by-digest?key=${k}`),
+      (k) => ((globalThis as unknown as InPage).location.hash = `#/metadata/diffid-by-digest?key=${k}`),
       `sha256/${hex('blob')}`,
     );
     await expect
@@ -358,22 +357,22 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
         await page.screenshot({
           path: join(artifacts, `e2e-metadata-${width}x${height}-${colorScheme}.png`),
         });
-        const overflow = await page.evaluate(() => ({
-          x: document.documentElement.scrollWidth - window.innerWidth,
-          y: document.documentElement.scrollHeight - window.innerHeight,
-        }));
+        const overflow = await page.evaluate(() => {
+          const { document, innerWidth, innerHeight } = globalThis as unknown as InPage;
+          return {
+            x: document.documentElement.scrollWidth - innerWidth,
+            y: document.documentElement.scrollHeight - innerHeight,
+          };
+        });
         expect(overflow).toEqual({ x: 0, y: 0 });
         // Every control has an accessible name.
         const unnamed = await page.evaluate(() =>
-          [...document.querySelectorAll('button, a, input, textarea, select, [role=grid]')]
-            .filter(
-              (el) =>
-                !(
-                  el.getAttribute('aria-label') ||
-                  el.textContent?.trim() ||
-                  (el as HTMLInputElement).labels?.length
-                ),
-            )
+          [
+            ...(globalThis as unknown as InPage).document.querySelectorAll(
+              'button, a, input, textarea, select, [role=grid]',
+            ),
+          ]
+            .filter((el) => !(el.getAttribute('aria-label') || el.textContent?.trim() || el.labels?.length))
             .map((el) => el.outerHTML.slice(0, 80)),
         );
         expect(unnamed).toEqual([]);

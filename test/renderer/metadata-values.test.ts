@@ -9,11 +9,6 @@ import {
   toEditText,
   toHexText,
 } from '../../src/renderer/src/components/metadata/value-format';
-import {
-  scrollHeight,
-  scrollTopFor,
-  visibleWindow,
-} from '../../src/renderer/src/components/metadata/scaled-scroll';
 import { ancestors } from '../../src/renderer/src/components/metadata/folder-path';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -89,34 +84,5 @@ describe('folders above a prefix', () => {
     expect(ancestors('')).toEqual([]);
     expect(ancestors('v2/sha256/ab')).toEqual(['v2/', 'v2/sha256/']);
     expect(ancestors('v2/sha256/')).toEqual(['v2/', 'v2/sha256/']);
-  });
-});
-
-describe('a million rows scroll within the browser height cap', () => {
-  const million = { rows: 1_000_000, rowHeight: 30, viewport: 600 };
-  it('caps the scrolled height and maps its ends to the first and last rows', () => {
-    expect(scrollHeight(million)).toBe(8_000_000);
-    expect(visibleWindow(million, 0)).toMatchObject({ first: 0, shift: 0 });
-    const end = visibleWindow(million, 8_000_000 - 600);
-    expect(end.first + end.count).toBe(1_000_000);
-    const middle = visibleWindow(million, (8_000_000 - 600) / 2);
-    expect(Math.abs(middle.first - 500_000)).toBeLessThan(20);
-  });
-
-  it('scrolls 1:1 when the list fits', () => {
-    const small = { rows: 100, rowHeight: 30, viewport: 600 };
-    expect(scrollHeight(small)).toBe(3000);
-    expect(visibleWindow(small, 45)).toEqual({ first: 1, count: 21, shift: 15 });
-  });
-
-  it('brings a row into view with the least movement, in either mapping', () => {
-    for (const g of [million, { rows: 100, rowHeight: 30, viewport: 600 }]) {
-      const row = g.rows - 1;
-      const top = scrollTopFor(g, 0, row)!;
-      const win = visibleWindow(g, top);
-      expect(win.first <= row && row < win.first + win.count).toBe(true);
-      expect(scrollTopFor(g, top, row)).toBeUndefined();
-      expect(visibleWindow(g, scrollTopFor(g, top, 0)!).first).toBe(0);
-    }
   });
 });

@@ -114,3 +114,46 @@ describe('pages are fetched by position for the rows on screen only', () => {
     expect(rowsPerPage(geometry(100, 20))).toBe(1);
   });
 });
+
+// The Keys grid of the Metadata view scrolls by the same mapping, with 30 px rows.
+describe('a million keys scroll within the browser height cap', () => {
+  const keys = (rowCount: number): ScrollGeometry => ({
+    rowCount,
+    rowHeight: 30,
+    viewportHeight: 600,
+    maxScrollHeight: 8_000_000,
+  });
+  const million = keys(1_000_000);
+
+  it('caps the scrolled height and maps its ends to the first and last rows', () => {
+    expect(scrollHeight(million)).toBe(8_000_000);
+    const top = visibleRows(million, 0, 0);
+    expect(top.first).toBe(0);
+    expect(top.top(0)).toBe(0);
+    expect(visibleRows(million, 8_000_000 - 600, 0).last).toBe(999_999);
+    const middle = visibleRows(million, (8_000_000 - 600) / 2, 0);
+    expect(Math.abs(middle.first - 500_000)).toBeLessThan(20);
+  });
+
+  it('scrolls 1:1 when the list fits', () => {
+    const small = keys(100);
+    expect(scrollHeight(small)).toBe(3000);
+    const rows = visibleRows(small, 45, 0);
+    // Row 1 first, pulled up 15 px; the rows rendered reach the viewport's bottom (645 px) and end there.
+    expect(rows.first).toBe(1);
+    expect(45 - rows.top(1)).toBe(15);
+    expect(rows.top(rows.last) + 30).toBeGreaterThanOrEqual(645);
+    expect(rows.last).toBeLessThanOrEqual(22);
+  });
+
+  it('brings a row into view with the least movement, in either mapping', () => {
+    for (const g of [million, keys(100)]) {
+      const row = g.rowCount - 1;
+      const top = scrollTopToReveal(g, 0, row);
+      const win = visibleRows(g, top, 0);
+      expect(win.first <= row && row <= win.last).toBe(true);
+      expect(scrollTopToReveal(g, top, row)).toBe(top);
+      expect(visibleRows(g, scrollTopToReveal(g, top, 0), 0).first).toBe(0);
+    }
+  });
+});

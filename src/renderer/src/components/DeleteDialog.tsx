@@ -1,10 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { OperationInput } from '../../../shared/operations';
 import type { DeleteResult, ImageRef } from '../../../shared/types';
 import { useApi } from '../api';
 import { formatBytes, formatCount } from '../format';
-import { Dialog } from './Dialog';
+import { ConfirmDialog, useConfirmedAction, useDryRun } from './ConfirmDialog';
 import { ErrorPanel } from './ErrorPanel';
 import { useToast } from './Toasts';
 
@@ -35,34 +35,21 @@ export function DeleteDialog({
   const api = useApi();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const [preview, setPreview] = useState<DeleteResult>();
-  const [previewError, setPreviewError] = useState<unknown>();
+  const { preview, previewError } = useDryRun(() =>
+    api['images.delete']({ ...target, dryRun: true, force: true }),
+  );
   const [force, setForce] = useState(false);
   const [purge, setPurge] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useConfirmedAction();
   const forceId = useId();
   const purgeId = useId();
-
-  useEffect(() => {
-    let live = true;
-    api['images.delete']({ ...target, dryRun: true, force: true }).then(
-      (result) => live && setPreview(result),
-      (err: unknown) => live && setPreviewError(err),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api]);
 
   const pinned = new Set((preview?.pinned ?? []).map(refKey));
   const refused = pinned.size > 0 && !force;
   const count = preview?.deleted.length ?? 0;
 
-  const remove = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const remove = () =>
+    run(async () => {
       const result = await api['images.delete']({ ...target, force, purge });
       void queryClient.invalidateQueries();
       onDeleted?.(result);
@@ -82,35 +69,17 @@ export function DeleteDialog({
               },
             },
       );
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    });
 
   return (
-    <Dialog
+    <ConfirmDialog
       title={preview ? `Delete ${formatCount(count)} ${count === 1 ? 'image' : 'images'}?` : 'Delete images?'}
-      role="alertdialog"
       className="dialog--delete"
       onClose={onClose}
-      actions={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={!preview || count === 0 || refused || busy}
-            aria-busy={busy}
-            onClick={() => void remove()}
-          >
-            {busy && <span className="spinner" aria-hidden="true" />}
-            {purge ? 'Delete for good' : 'Delete'}
-          </button>
-        </>
-      }
+      label={purge ? 'Delete for good' : 'Delete'}
+      disabled={!preview || count === 0 || refused}
+      busy={busy}
+      onConfirm={() => void remove()}
     >
       <p className="muted">{description}</p>
       {previewError ? (
@@ -171,6 +140,6 @@ export function DeleteDialog({
         </>
       )}
       {error !== undefined && <ErrorPanel error={error} title="Nothing was deleted" />}
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -126,6 +126,35 @@ export function CopyButton({ value, label, tabIndex }: { value: string; label: s
   );
 }
 
+/**
+ * CopyButton for the rows of a virtual grid, where dozens of rows come into view per frame: one element, no state
+ * (the icon is drawn by CSS; "Copied" is shown on the element itself for a moment), and out of the tab order (the
+ * grid is one tab stop).
+ */
+export function GridCopyButton({ value, label }: { value: string; label: string }) {
+  return (
+    <button
+      type="button"
+      className="copy-button copy-button--grid"
+      aria-label={label}
+      title={label}
+      tabIndex={-1}
+      onClick={(event) => {
+        event.stopPropagation();
+        const button = event.currentTarget;
+        void copyText(value).then(() => {
+          button.classList.add('copy-button--copied');
+          button.title = 'Copied';
+          setTimeout(() => {
+            button.classList.remove('copy-button--copied');
+            button.title = label;
+          }, 1500);
+        });
+      }}
+    />
+  );
+}
+
 /** A digest that links to its blob when the store holds it (`#/content/<digest>`). */
 export function DigestLink({ digest, full = false }: { digest: string; full?: boolean }) {
   return (

@@ -1,8 +1,9 @@
 import { useQueries, useQueryClient } from '@tanstack/react-query';
 import {
+  memo,
+  useCallback,
   useEffect,
   useId,
-  useLayoutEffect,
   useMemo,
   useRef,
   useState,
@@ -20,7 +21,7 @@ import type {
   SortOrder,
 } from '../../../shared/types';
 import { useApi } from '../api';
-import { CopyButton, Loading, PageHeader } from '../components/common';
+import { GridCopyButton, Loading, PageHeader } from '../components/common';
 import { DeleteDialog, type DeleteTarget } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExportDialog } from '../components/ExportDialog';
@@ -39,15 +40,7 @@ import { useDebounced } from '../hooks';
 import { useApiQuery } from '../queries';
 import { href, navigate } from '../router';
 import type { Route } from '../routes';
-import {
-  blocksFor,
-  defaultMaxScrollHeight,
-  rowsPerPage,
-  scrollHeight,
-  scrollTopToReveal,
-  visibleRows,
-  type ScrollGeometry,
-} from '../scaled-scroll';
+import { blocksFor } from '../scaled-scroll';
 import {
   add,
   allSelected,
@@ -61,6 +54,7 @@ import {
   toggle,
   type Selection,
 } from '../selection';
+import { useVirtualRows, VirtualWindow } from '../virtual-rows';
 import { EmptyStore } from './EmptyStore';
 
 type ImagesRoute = Extract<Route, { view: 'images' }>;
@@ -149,30 +143,12 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const namespaces = useApiQuery('images.namespaces', {});
 
   // ---- geometry and the rows on screen ----
-  const gridRef = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
-  const [viewport, setViewport] = useState(600);
   // The true total, from the freshest page on screen (pages report the scope's count, kept by the store); while
   // the rows on screen are still loading, the last one known for this scope.
   const known = useRef<{ key: string; total: number }>(undefined);
-  useLayoutEffect(() => {
-    const grid = gridRef.current;
-    if (!grid) return;
-    const measure = () => setViewport(Math.max(rowHeight, grid.clientHeight - headerHeight));
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(grid);
-    return () => observer.disconnect();
-  }, []);
-
   const total = known.current?.key === scopeKey ? known.current.total : undefined;
-  const geometry: ScrollGeometry = {
-    rowCount: total ?? 0,
-    rowHeight,
-    viewportHeight: viewport,
-    maxScrollHeight: defaultMaxScrollHeight,
-  };
-  const rows = visibleRows(geometry, scrollTop);
+  const virtual = useVirtualRows({ rowCount: total ?? 0, rowHeight, chrome: headerHeight });
+  const { rows, scroller: gridRef } = virtual;
   // With no rows known (none yet, or none in this scope) the first block still answers how many there are now.
   const blocks = total ? blocksFor(rows.first, rows.last, blockSize) : [0];
 
@@ -207,11 +183,23 @@ function ImageList({ route }: { route: ImagesRoute }) {
     }
   }, [freshest, scopeKey]);
 
-  // Platforms are not part of an image record: they come from the stored index or config, asked for the rows on hand.
-  const digests = [
-    ...new Set([...pages.values()].flatMap((page) => page.items.map((i) => i.target.digest))),
-  ].sort();
-  const platforms = useApiQuery('content.platforms', { digests }, { enabled: digests.length > 0 });
+  // Platforms are not part of an image record: they come from the stored index or config, asked once per block and
+  // cached with it, so rows on screen keep theirs while another block's load, and scrolling back asks nothing.
+  const blockPlatforms = useQueries({
+    queries: blocks.map((block) => {
+      const digests = [...new Set(pages.get(block)?.items.map((i) => i.target.digest))].sort();
+      return {
+        queryKey: ['content.platforms', { digests }],
+        queryFn: () => api['content.platforms']({ digests }),
+        enabled: digests.length > 0,
+        gcTime: 20_000,
+      };
+    }),
+  });
+  const platforms: Record<string, Platform[]> = Object.assign(
+    {},
+    ...blockPlatforms.map((result) => result.data ?? {}),
+  );
 
   const rowAt = (row: number): ImageRecord | undefined => {
     const page = pages.get(Math.floor(row / blockSize));
@@ -232,26 +220,10 @@ function ImageList({ route }: { route: ImagesRoute }) {
     setAnchor(0);
     // "All" meant all of the previous scope; names picked one by one stay picked.
     setSelection((s) => (s.all ? emptySelection : s));
-    if (gridRef.current) gridRef.current.scrollTop = 0;
-    setScrollTop(0);
+    virtual.toTop();
   }, [scopeKey]);
 
   const count = total === undefined ? 0 : selectedCount(selection, total);
-
-  // ---- scrolling ----
-  const onScroll = () => {
-    const grid = gridRef.current;
-    if (grid) setScrollTop(grid.scrollTop);
-  };
-  const reveal = (row: number) => {
-    const grid = gridRef.current;
-    if (!grid) return;
-    const next = scrollTopToReveal(geometry, grid.scrollTop, row);
-    if (next !== grid.scrollTop) {
-      grid.scrollTop = next;
-      setScrollTop(grid.scrollTop);
-    }
-  };
 
   // ---- selection ----
   /** The names of rows `from..to`, from the pages on hand and, for the rest, fetched a thousand at a time. */
@@ -285,7 +257,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
     setSelection((s) => add(keep ? s : emptySelection, refs));
   };
 
-  const onRowClick = (event: MouseEvent, row: number, image: ImageRecord | undefined) => {
+  const rowClick = (event: MouseEvent, row: number, image: ImageRecord | undefined) => {
     gridRef.current?.focus({ preventScroll: true });
     setActive(row);
     if (event.shiftKey) {
@@ -300,6 +272,15 @@ function ImageList({ route }: { route: ImagesRoute }) {
       setSelection((s) => toggle(s, image));
     } else setSelection(only(image));
   };
+
+  // Rows are memoized: they get one callback for the grid's lifetime, which calls the current handler.
+  const rowClickRef = useRef(rowClick);
+  rowClickRef.current = rowClick;
+  const onRowClick = useCallback(
+    (event: MouseEvent, row: number, image: ImageRecord | undefined) =>
+      rowClickRef.current(event, row, image),
+    [],
+  );
 
   const [deleting, setDeleting] = useState<{ target: DeleteTarget; description: string }>();
   const [exporting, setExporting] = useState(false);
@@ -338,11 +319,11 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     if (total === undefined) return;
     const ctrl = event.ctrlKey || event.metaKey;
-    const moved = moveFor(event.key, active, total, rowsPerPage(geometry));
+    const moved = moveFor(event.key, active, total, virtual.perPage);
     if (moved !== undefined) {
       event.preventDefault();
       setActive(moved);
-      reveal(moved);
+      virtual.reveal(moved);
       if (event.shiftKey) void selectRange(anchor, moved, false);
       else setAnchor(moved);
       return;
@@ -397,9 +378,6 @@ function ImageList({ route }: { route: ImagesRoute }) {
   const activeRendered = active >= rows.first && active <= rows.last;
   const sortState = (field: SortField) =>
     field === sort ? (order === 'asc' ? 'ascending' : 'descending') : 'none';
-
-  const rendered: number[] = [];
-  for (let row = rows.first; row <= rows.last; row++) rendered.push(row);
 
   return (
     <div className="view view--fill view--grid">
@@ -587,7 +565,7 @@ function ImageList({ route }: { route: ImagesRoute }) {
         aria-activedescendant={total && activeRendered ? rowId(active) : undefined}
         data-scroll="images"
         tabIndex={0}
-        onScroll={onScroll}
+        onScroll={virtual.onScroll}
         onKeyDown={onKeyDown}
       >
         <div className="grid__header" role="rowgroup">
@@ -615,36 +593,43 @@ function ImageList({ route }: { route: ImagesRoute }) {
             </div>
           </div>
         </div>
-        <div className="grid__body" role="rowgroup" style={{ height: scrollHeight(geometry) }}>
-          {total === 0 && (
-            <div className="grid__empty" role="row">
-              <div role="gridcell">
-                {filtered
-                  ? 'No image matches the filter.'
-                  : route.namespace
-                    ? `No images in namespace ${route.namespace}.`
-                    : 'No images yet.'}
+        <VirtualWindow
+          rows={total === undefined ? { ...rows, last: rows.first - 1 } : rows}
+          rowHeight={rowHeight}
+          height={virtual.height}
+          className="grid__body"
+          windowClassName="grid__window"
+          before={
+            total === 0 && (
+              <div className="grid__empty" role="row">
+                <div role="gridcell">
+                  {filtered
+                    ? 'No image matches the filter.'
+                    : route.namespace
+                      ? `No images in namespace ${route.namespace}.`
+                      : 'No images yet.'}
+                </div>
               </div>
-            </div>
-          )}
-          {total !== undefined &&
-            rendered.map((row) => (
+            )
+          }
+        >
+          {(row, top) => {
+            const image = rowAt(row);
+            return (
               <ImageRow
                 key={row}
                 id={rowId(row)}
                 row={row}
-                top={rows.top(row)}
-                image={rowAt(row)}
-                platforms={platforms.data}
+                top={top}
+                image={image}
+                platforms={image && platformsOf(image, platforms)}
                 active={row === active}
-                selected={(() => {
-                  const image = rowAt(row);
-                  return image ? isSelected(selection, image) : selection.all;
-                })()}
+                selected={image ? isSelected(selection, image) : selection.all}
                 onClick={onRowClick}
               />
-            ))}
-        </div>
+            );
+          }}
+        </VirtualWindow>
       </div>
     </div>
   );
@@ -687,7 +672,8 @@ function platformsOf(image: ImageRecord, known: Record<string, Platform[]> | und
   return list.map(formatPlatform).join(', ');
 }
 
-function ImageRow({
+/** One row; memoized, so that scrolling renders only the rows that come into view. */
+const ImageRow = memo(function ImageRow({
   id,
   row,
   top,
@@ -701,13 +687,14 @@ function ImageRow({
   row: number;
   top: number;
   image: ImageRecord | undefined;
-  platforms: Record<string, Platform[]> | undefined;
+  /** The platforms shown (from the stored index or config when known). */
+  platforms: string | undefined;
   active: boolean;
   selected: boolean;
   onClick: (event: MouseEvent, row: number, image: ImageRecord | undefined) => void;
 }) {
   const className = `grid__row${selected ? ' grid__row--selected' : ''}${active ? ' grid__row--active' : ''}`;
-  const style = { transform: `translateY(${top}px)` };
+  const style = { top };
   if (!image)
     return (
       <div
@@ -766,7 +753,7 @@ function ImageRow({
             image.target.digest.indexOf(':') + 13,
           )}
         </code>
-        <CopyButton value={image.target.digest} label={`Copy digest of ${image.name}`} tabIndex={-1} />
+        <GridCopyButton value={image.target.digest} label={`Copy digest of ${image.name}`} />
       </div>
       <div
         role="gridcell"
@@ -775,8 +762,8 @@ function ImageRow({
       >
         {formatBytes(image.totalSize)}
       </div>
-      <div role="gridcell" className="grid__cell cell-muted" title={platformsOf(image, platforms)}>
-        {platformsOf(image, platforms)}
+      <div role="gridcell" className="grid__cell cell-muted" title={platforms}>
+        {platforms}
       </div>
       <div role="gridcell" className="grid__cell cell-muted">
         <time
@@ -799,4 +786,4 @@ function ImageRow({
       </div>
     </div>
   );
-}
+});

@@ -1,9 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { GcResult, TrashEntry } from '../../../shared/types';
 import { useApi } from '../api';
 import { Digest, LoadMore, Loading, PageHeader, Time } from '../components/common';
-import { Dialog } from '../components/Dialog';
+import { ConfirmDialog, useConfirmedAction, useDryRun } from '../components/ConfirmDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { useToast } from '../components/Toasts';
 import { formatBytes, formatCount } from '../format';
@@ -151,24 +151,15 @@ function PurgeDialog({ target, onClose }: { target: PurgeTarget; onClose: () => 
   const queryClient = useQueryClient();
   const toast = useToast();
   const ids = 'entries' in target ? target.entries.map((e) => e.id) : undefined;
-  const [preview, setPreview] = useState<{ purged: number; reclaimedBytes: number }>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api['trash.purge']({ ids, dryRun: true }).then(setPreview, setError);
-  }, [api]);
-  const purge = async () => {
-    setBusy(true);
-    try {
+  const { preview, previewError } = useDryRun(() => api['trash.purge']({ ids, dryRun: true }));
+  const { busy, error, run } = useConfirmedAction();
+  const purge = () =>
+    run(async () => {
       const result = await api['trash.purge']({ ids });
       void queryClient.invalidateQueries();
       toast({ message: `Purged ${formatCount(result.purged)} from the trash.` });
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    });
   const what =
     'entries' in target
       ? target.entries.length === 1
@@ -176,26 +167,13 @@ function PurgeDialog({ target, onClose }: { target: PurgeTarget; onClose: () => 
         : `${formatCount(target.entries.length)} deleted images`
       : `all ${formatCount(target.all)} deleted images`;
   return (
-    <Dialog
+    <ConfirmDialog
       title="Purge from the trash?"
-      role="alertdialog"
       onClose={onClose}
-      actions={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={!preview || busy}
-            aria-busy={busy}
-            onClick={() => void purge()}
-          >
-            Purge
-          </button>
-        </>
-      }
+      label="Purge"
+      disabled={!preview}
+      busy={busy}
+      onConfirm={() => void purge()}
     >
       <p>
         Purging {what} cannot be undone: {'entries' in target && target.entries.length === 1 ? 'it' : 'they'}{' '}
@@ -211,8 +189,10 @@ function PurgeDialog({ target, onClose }: { target: PurgeTarget; onClose: () => 
           .
         </p>
       )}
-      {error !== undefined && <ErrorPanel error={error} title="Nothing was purged" />}
-    </Dialog>
+      {(error ?? previewError) !== undefined && (
+        <ErrorPanel error={error ?? previewError} title="Nothing was purged" />
+      )}
+    </ConfirmDialog>
   );
 }
 
@@ -221,49 +201,30 @@ function GcDialog({ onClose }: { onClose: () => void }) {
   const api = useApi();
   const queryClient = useQueryClient();
   const toast = useToast();
-  const [preview, setPreview] = useState<GcResult>();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    api['gc.preview']({}).then(setPreview, setError);
-  }, [api]);
-  const run = async () => {
-    setBusy(true);
-    try {
+  const { preview, previewError } = useDryRun<GcResult>(() => api['gc.preview']({}));
+  const { busy, error, run } = useConfirmedAction();
+  const collect = () =>
+    run(async () => {
       const result = await api['gc.run']({});
       void queryClient.invalidateQueries();
       toast({
         message: `Garbage collection removed ${formatCount(result.digests.length)} blobs, ${formatBytes(result.bytes)}.`,
       });
       onClose();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+    });
   const shown = 8;
   return (
-    <Dialog
+    <ConfirmDialog
       title="Collect garbage?"
+      role="dialog"
       onClose={onClose}
-      actions={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--primary"
-            disabled={!preview || preview.digests.length === 0 || busy}
-            aria-busy={busy}
-            onClick={() => void run()}
-          >
-            Collect
-          </button>
-        </>
-      }
+      label="Collect"
+      kind="primary"
+      disabled={!preview || preview.digests.length === 0}
+      busy={busy}
+      onConfirm={() => void collect()}
     >
-      {!preview && !error && <Loading what="what garbage collection would remove" />}
+      {!preview && previewError === undefined && <Loading what="what garbage collection would remove" />}
       {preview &&
         (preview.digests.length === 0 ? (
           <p>Nothing to collect: every stored blob is reached by an image or a trash entry.</p>
@@ -289,7 +250,9 @@ function GcDialog({ onClose }: { onClose: () => void }) {
             </ul>
           </>
         ))}
-      {error !== undefined && <ErrorPanel error={error} title="Garbage collection failed" />}
-    </Dialog>
+      {(error ?? previewError) !== undefined && (
+        <ErrorPanel error={error ?? previewError} title="Garbage collection failed" />
+      )}
+    </ConfirmDialog>
   );
 }

@@ -1,8 +1,7 @@
-import { useState } from 'react';
 import { useApi } from '../../api';
 import { formatCount } from '../../format';
 import { useApiQuery } from '../../queries';
-import { Dialog } from '../Dialog';
+import { ConfirmDialog, useConfirmedAction } from '../ConfirmDialog';
 
 /** Deleting every key under a prefix, with the count (a dry run of the same operation) before anything goes. */
 export function DeletePrefixDialog({
@@ -18,43 +17,24 @@ export function DeletePrefixDialog({
 }) {
   const api = useApi();
   const preview = useApiQuery('metadata.deletePrefix', { namespace, prefix, dryRun: true });
-  const [error, setError] = useState<string | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useConfirmedAction();
   const count = preview.data?.deleted;
 
-  const confirm = async () => {
-    setBusy(true);
-    try {
+  const confirm = () =>
+    run(async () => {
       const { deleted } = await api['metadata.deletePrefix']({ namespace, prefix });
       onDeleted(deleted);
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
-  };
+    });
 
   const noun = count === 1 ? 'key' : 'keys';
   return (
-    <Dialog
+    <ConfirmDialog
       title={count === undefined ? `Delete keys under ${prefix}?` : `Delete ${formatCount(count)} ${noun}?`}
-      role="alertdialog"
       onClose={onClose}
-      actions={
-        <>
-          <button type="button" className="button" onClick={onClose} autoFocus>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button button--danger"
-            disabled={busy || !count}
-            aria-busy={busy}
-            onClick={() => void confirm()}
-          >
-            {count === undefined ? 'Delete' : `Delete ${formatCount(count)} ${noun}`}
-          </button>
-        </>
-      }
+      label={count === undefined ? 'Delete' : `Delete ${formatCount(count)} ${noun}`}
+      disabled={!count}
+      busy={busy}
+      onConfirm={() => void confirm()}
     >
       <p>
         {count === undefined ? (
@@ -69,11 +49,11 @@ export function DeletePrefixDialog({
           </>
         )}
       </p>
-      {error && (
+      {error !== undefined && (
         <p className="field__error" role="alert">
-          {error}
+          {(error as Error).message}
         </p>
       )}
-    </Dialog>
+    </ConfirmDialog>
   );
 }

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { MetadataKeyInfo } from '../../../../shared/types';
 import { formatBytes, formatCount } from '../../format';
+import { moveFor } from '../../selection';
+import { useVirtualRows, VirtualWindow } from '../../virtual-rows';
 import { Time } from '../common';
 import { ErrorPanel } from '../ErrorPanel';
-import { scrollHeight, scrollTopFor, visibleWindow } from './scaled-scroll';
 import { useKeyPages } from './use-key-pages';
 
 const rowHeight = 30;
@@ -25,15 +26,12 @@ export function KeyGrid({
   selected?: string;
   onOpen: (key: string) => void;
 }) {
-  const scroller = useRef<HTMLDivElement>(null);
-  const [viewport, setViewport] = useState(400);
-  const [scrollTop, setScrollTop] = useState(0);
   const [active, setActive] = useState(0);
   const [total, setTotal] = useState<number | undefined>(undefined);
   const rows = total ?? 0;
-  const geometry = { rows, rowHeight, viewport };
-  const win = visibleWindow(geometry, scrollTop);
-  const pages = useKeyPages(namespace, prefix, win.first, Math.max(win.count, 1));
+  const virtual = useVirtualRows({ rowCount: rows, rowHeight });
+  const win = virtual.rows;
+  const pages = useKeyPages(namespace, prefix, win.first, Math.max(win.last - win.first + 1, 1));
   const idBase = useId();
 
   useEffect(() => {
@@ -43,62 +41,32 @@ export function KeyGrid({
   // A new prefix starts at the top.
   useEffect(() => {
     setActive(0);
-    setScrollTop(0);
-    if (scroller.current) scroller.current.scrollTop = 0;
+    virtual.toTop();
   }, [namespace, prefix]);
 
-  useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const observer = new ResizeObserver(() => setViewport(el.clientHeight || 400));
-    observer.observe(el);
-    setViewport(el.clientHeight || 400);
-    return () => observer.disconnect();
-  }, []);
-
-  const reveal = useCallback(
-    (row: number) => {
-      const el = scroller.current;
-      if (!el) return;
-      const top = scrollTopFor({ rows, rowHeight, viewport }, el.scrollTop, row);
-      if (top !== undefined) {
-        el.scrollTop = top;
-        setScrollTop(el.scrollTop);
-      }
-    },
-    [rows, viewport],
-  );
-
-  const move = (row: number) => {
-    if (rows === 0) return;
-    const next = Math.max(0, Math.min(rows - 1, row));
-    setActive(next);
-    reveal(next);
-  };
-
-  const perPage = Math.max(1, Math.floor(viewport / rowHeight) - 1);
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const keys: Record<string, () => void> = {
-      ArrowDown: () => move(active + 1),
-      ArrowUp: () => move(active - 1),
-      PageDown: () => move(active + perPage),
-      PageUp: () => move(active - perPage),
-      Home: () => move(0),
-      End: () => move(rows - 1),
-      Enter: () => {
-        const item = pages.rows.get(active);
-        if (item) onOpen(item.key);
-      },
-    };
-    const action = keys[event.key];
-    if (!action) return;
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      const item = pages.rows.get(active);
+      if (item) onOpen(item.key);
+      return;
+    }
+    const moved = moveFor(event.key, active, rows, virtual.perPage);
+    if (moved === undefined) return;
     event.preventDefault();
-    action();
+    setActive(moved);
+    virtual.reveal(moved);
   };
+
+  // Rows are memoized: they get one callback for the grid's lifetime, which calls the current `onOpen`.
+  const openRef = useRef(onOpen);
+  openRef.current = onOpen;
+  const [openRow] = useState(() => (row: number, key: string) => {
+    setActive(row);
+    openRef.current(key);
+  });
 
   const rowId = (i: number) => `${idBase}-row-${i}`;
-  const visible: number[] = [];
-  for (let i = win.first; i < win.first + win.count; i++) visible.push(i);
 
   return (
     <div className="keygrid-wrap">
@@ -133,28 +101,30 @@ export function KeyGrid({
         <div
           className="keygrid__scroll"
           data-scroll="keys"
-          ref={scroller}
-          onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
+          ref={virtual.scroller}
+          onScroll={virtual.onScroll}
         >
-          <div className="keygrid__window" style={{ height: viewport }}>
-            {visible.map((i) => (
+          <VirtualWindow
+            rows={win}
+            rowHeight={rowHeight}
+            height={virtual.height}
+            className="keygrid__body"
+            windowClassName="keygrid__window"
+          >
+            {(i, top) => (
               <KeyRow
                 key={i}
                 id={rowId(i)}
                 index={i}
                 item={pages.rows.get(i)}
                 prefix={prefix}
-                top={(i - win.first) * rowHeight - win.shift}
+                top={top}
                 active={i === active}
                 selected={pages.rows.get(i)?.key === selected}
-                onOpen={(key) => {
-                  setActive(i);
-                  onOpen(key);
-                }}
+                onOpen={openRow}
               />
-            ))}
-          </div>
-          <div style={{ height: scrollHeight(geometry) - viewport }} aria-hidden="true" />
+            )}
+          </VirtualWindow>
         </div>
         {total === 0 && (
           <p className="keygrid__empty">
@@ -177,7 +147,8 @@ export function KeyGrid({
   );
 }
 
-function KeyRow({
+/** One row; memoized, so that scrolling renders only the rows that come into view. */
+const KeyRow = memo(function KeyRow({
   id,
   index,
   item,
@@ -194,7 +165,7 @@ function KeyRow({
   top: number;
   active: boolean;
   selected: boolean;
-  onOpen: (key: string) => void;
+  onOpen: (row: number, key: string) => void;
 }) {
   const className = `keygrid__row${active ? ' keygrid__row--active' : ''}${selected ? ' row--selected' : ''}`;
   // Not loaded yet: an empty row of the right height (screen readers hear it as busy).
@@ -220,7 +191,7 @@ function KeyRow({
       aria-selected={selected}
       className={className}
       style={{ top }}
-      onClick={() => onOpen(item.key)}
+      onClick={() => onOpen(index, item.key)}
     >
       <span role="gridcell" className="keygrid__key" title={item.key}>
         {shown > 0 && <span className="keygrid__dim">{item.key.slice(0, shown)}</span>}
@@ -237,4 +208,4 @@ function KeyRow({
       </span>
     </div>
   );
-}
+});
