@@ -2,7 +2,7 @@
 // only the indexes a direct user needs for the measured queries, the same durability (overlappingSync off) and no
 // counts, change log or catalog. Deep pages skip with getKeys({ offset }), which walks every key before the offset.
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { StoredImage } from '../src/main/store/env';
+import { storePageSize, type StoredImage } from '../src/main/store/env';
 import { childrenOf, startingWith, type Key } from '../src/main/store/keys';
 import type { ImageRef } from '../src/shared/types';
 import { metadataNamespace, type BlobSpec, type ImageSpec } from './data';
@@ -61,7 +61,8 @@ export class RawLmdb implements ImagePeer, MetadataPeer {
   private readonly metadata: Database<Buffer, Key>;
 
   constructor(path: string) {
-    this.root = open({ path, maxDbs: 8, overlappingSync: false });
+    // The store's page size, so that both sides pay the same free-list cost after bulk writes (like with like).
+    this.root = open({ path, maxDbs: 8, overlappingSync: false, pageSize: storePageSize });
     this.images = this.root.openDB('images', {});
     this.index = this.root.openDB('index', {});
     this.content = this.root.openDB('content', {});

@@ -4,7 +4,7 @@ import type { Service } from '../../src/main/service';
 import { limits } from '../../src/shared/schemas';
 import type { MetadataKeyInfo } from '../../src/shared/types';
 import { setValue } from '../../src/main/store/metadata';
-import { tempStore } from '../helpers/store';
+import { openStore, tempStore } from '../helpers/store';
 
 const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -421,5 +421,43 @@ describe('jumping deep into a large namespace', () => {
       value: bytes('not under the prefix'),
     });
     await check(['sha256/0', ...all], 'sha256/');
+  });
+});
+
+describe('jumping deep after a bulk metadata import', () => {
+  it('the stored samples answer exactly in a reopened store, beside another namespace and after writes', async () => {
+    const { store, service, dir } = tempStore();
+    const hex = (n: number) => n.toString(16).padStart(64, '0');
+    const all = Array.from({ length: 22_000 }, (_, i) => `sha256/${hex(i * 7919)}`).sort(byKey);
+    const others = Array.from({ length: 3000 }, (_, i) => `k${i}`);
+    // More than 20,000 keys in one transaction: the change log records a reset and the writer stores rank samples.
+    store.write((ctx) => {
+      for (const key of all) setValue(store.env, ctx, { namespace: 'diffid', key, value: bytes(key) });
+      for (const key of others) setValue(store.env, ctx, { namespace: 'a-first', key, value: bytes(key) });
+    });
+    await service['metadata.set']({ namespace: 'diffid', key: 'sha256/0', value: bytes('first') });
+    const keys = ['sha256/0', ...all];
+    const reader = openStore(dir);
+    try {
+      for (const offset of [0, 512, 4_097, 11_000, 21_999, keys.length - 1, keys.length]) {
+        const page = await reader.service['metadata.list']({ namespace: 'diffid', offset, limit: 3 });
+        expect(
+          page.items.map((i) => i.key),
+          `offset ${offset}`,
+        ).toEqual(keys.slice(offset, offset + 3));
+        const prefixed = keys.filter((k) => k.startsWith('sha256/00'));
+        const at = Math.min(offset, prefixed.length);
+        const sub = await reader.service['metadata.list']({
+          namespace: 'diffid',
+          prefix: 'sha256/00',
+          offset: at,
+          limit: 3,
+        });
+        expect(sub.items.map((i) => i.key)).toEqual(prefixed.slice(at, at + 3));
+      }
+      expect(reader.store.positions.rangesSampled).toBe(0);
+    } finally {
+      reader.dispose();
+    }
   });
 });

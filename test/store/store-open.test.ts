@@ -93,6 +93,20 @@ describe('opening a store', () => {
     expect(err.code).toBe('failed_precondition');
     expect(err.message).toContain('not an imgmeta store');
   });
+  it('initializes a new store once: a process that found it empty and initializes late resets nothing', async () => {
+    // Two processes opening a new store at once both find no schema; the one whose initializing transaction runs
+    // second (after the first already wrote) must leave the change counter alone.
+    const { store, service, dispose } = openStore();
+    try {
+      await service['metadata.set']({ namespace: 'm', key: 'k', value: new Uint8Array([1]) });
+      const seq = store.changeSeq();
+      expect(seq).toBeGreaterThan(0);
+      expect(store.env.writeSchema()).toBe(false);
+      expect(store.changeSeq()).toBe(seq);
+    } finally {
+      dispose();
+    }
+  });
 });
 
 describe('store.info', () => {
@@ -274,5 +288,27 @@ describe('store.check', () => {
       { namespace: 'default', name: 'partial:1', missing: [missing.target.digest] },
       { namespace: 'other', name: 'half:1', missing: [digestOf(makeImage('half').config)] },
     ]);
+  });
+});
+
+describe('page size', () => {
+  it('a new store has 16 KiB pages; a store created with 4 KiB pages keeps them and works', async () => {
+    const fresh = tempStore();
+    try {
+      expect((fresh.store.env.root.getStats() as { pageSize: number }).pageSize).toBe(16_384);
+    } finally {
+      fresh.store.close();
+    }
+    const dir = join(tempDir(), 'old');
+    const old = open({ path: dir, maxDbs: 16, pageSize: 4096 });
+    old.close();
+    const { store, service, dispose } = openStore(dir);
+    try {
+      expect((store.env.root.getStats() as { pageSize: number }).pageSize).toBe(4096);
+      await service['images.create'](imageInput('default', 'app:1', 1));
+      expect((await service['images.list']({})).total).toBe(1);
+    } finally {
+      dispose();
+    }
   });
 });

@@ -327,6 +327,7 @@ export function listByIndex(
   const end = reverse ? range.start : range.end;
   let start: Buffer;
   let skip: number;
+  let exclusive: boolean | undefined;
   let offset: number;
   let after: Buffer | undefined;
   if (cursor) {
@@ -337,7 +338,7 @@ export function listByIndex(
     offset = cursor.o;
   } else {
     offset = q.offset ?? 0;
-    ({ start, skip } = positions.locate(
+    ({ start, skip, exclusive } = positions.locate(
       {
         space: plan.db,
         db: db as Database<unknown, Key>,
@@ -352,7 +353,14 @@ export function listByIndex(
   const items: ImageRecord[] = [];
   let lastKey: Key[] | undefined;
   let more = false;
-  for (const key of db.getKeys({ start, end, reverse, offset: skip, snapshot: true })) {
+  for (const key of db.getKeys({
+    start,
+    end,
+    reverse,
+    offset: skip,
+    exclusiveStart: exclusive,
+    snapshot: true,
+  })) {
     if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) {
       after = undefined;
       continue;

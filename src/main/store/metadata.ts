@@ -150,8 +150,8 @@ export function listKeys(
   const range = startingWith([q.namespace], q.prefix);
   const after = cursor ? Buffer.from(cursor.k!, 'hex') : undefined;
   const offset = cursor ? cursor.o : (q.offset ?? 0);
-  const { start, skip } = after
-    ? { start: after, skip: 0 }
+  const { start, skip, exclusive } = after
+    ? { start: after, skip: 0, exclusive: undefined }
     : positions.locate(
         {
           space: 'metadata',
@@ -169,6 +169,7 @@ export function listKeys(
     start,
     end: range.end,
     offset: skip,
+    exclusiveStart: exclusive,
     snapshot: true,
   })) {
     if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) continue;

@@ -1,9 +1,14 @@
 import type { Database } from 'lmdb';
-import { changeLogLength, type KeySpace, type StoreEnv } from './env';
+import { changeLogLength, samplesKey, samplesSeqKey, type KeySpace, type StoreEnv } from './env';
 import { encodeKey, type Key } from './keys';
-
-/** Keys between two samples when sampled: a jump skips about this many entries natively (~15M keys/s). */
-const spacing = 512;
+import {
+  lastKeyAtOrBelow,
+  shiftSamples,
+  spacing,
+  unpackSamples,
+  type RankSamples,
+  type StoredSamples,
+} from './samples';
 /** Inserts widen the gaps between samples; past this a range is sampled again. */
 const maxGap = 4 * spacing;
 
@@ -41,9 +46,18 @@ export class SparsePositions {
 
   constructor(private readonly env: StoreEnv) {}
 
-  /** Where to start reading to land on `offset`: a key to start from (inclusive) and how many keys to skip. */
-  locate(spec: RangeSpec, offset: number): { start: Buffer; skip: number } {
+  private readonly spaces = new Map<KeySpace, RankSamples>();
+  /** How many ranges this process sampled itself (the fallback when no persisted samples apply): for tests. */
+  rangesSampled = 0;
+
+  /**
+   * Where to start reading to land on `offset`: a key to start from and how many keys to skip; `exclusive` when the
+   * start key itself is not to be read.
+   */
+  locate(spec: RangeSpec, offset: number): { start: Buffer; skip: number; exclusive?: boolean } {
     if (offset < spacing) return { start: spec.start, skip: offset };
+    const ranked = this.rankSamples(spec.space);
+    if (ranked) return this.locateByRank(ranked, spec, offset);
     const samples = this.samples(spec);
     let lo = 0;
     let hi = samples.pos.length - 1;
@@ -53,6 +67,81 @@ export class SparsePositions {
       else hi = mid - 1;
     }
     return { start: samples.keys[lo]!, skip: offset - samples.pos[lo]! };
+  }
+
+  /**
+   * The key space's rank samples, current: the persisted ones a bulk write left (loaded when newer than what this
+   * process holds), shifted by the keys logged since. Undefined when there are none or the log cannot bridge the gap.
+   */
+  private rankSamples(space: KeySpace): RankSamples | undefined {
+    const seq = this.env.changeSeq();
+    let samples = this.spaces.get(space);
+    if (samples?.seq === seq) return samples;
+    const storedSeq = this.env.dbs.meta.get(samplesSeqKey(space)) as number | undefined;
+    if (storedSeq !== undefined && storedSeq <= seq && (!samples || storedSeq > samples.seq)) {
+      const stored = this.env.dbs.meta.get(samplesKey(space)) as StoredSamples | undefined;
+      samples = stored && stored.s === storedSeq ? unpackSamples(stored) : undefined;
+    }
+    if (!samples || seq - samples.seq >= changeLogLength) {
+      this.spaces.delete(space);
+      return undefined;
+    }
+    const changes: [1 | -1, Buffer][] = [];
+    for (const { value } of this.env.dbs.changes.getRange({ start: samples.seq + 1, end: seq + 1 })) {
+      if (value.k === 'reset') {
+        if (value.z === undefined || value.z.includes(space)) {
+          this.spaces.delete(space);
+          return undefined;
+        }
+        continue;
+      }
+      for (const [s, sign, key] of value.k) if (s === space) changes.push([sign, key]);
+    }
+    shiftSamples(samples, changes);
+    samples.seq = seq;
+    this.spaces.set(space, samples);
+    return samples;
+  }
+
+  /** How many keys of the space sort before `bound`: a sample's rank plus a native count of the keys in between. */
+  private rankOf(samples: RankSamples, db: Database<unknown, Key>, bound: Buffer): number {
+    const i = lastKeyAtOrBelow(samples, bound);
+    if (i < 0) return db.getKeysCount({ end: bound, snapshot: true });
+    return samples.ranks[i]! + db.getKeysCount({ start: samples.keys[i]!, end: bound, snapshot: true });
+  }
+
+  private locateByRank(
+    samples: RankSamples,
+    spec: RangeSpec,
+    offset: number,
+  ): { start: Buffer; skip: number; exclusive?: boolean } {
+    const { ranks, keys } = samples;
+    if (!spec.reverse) {
+      // Forward from key K (inclusive): the first key read has rank ranks[K], whether or not K itself still exists.
+      const target = this.rankOf(samples, spec.db, spec.start) + offset;
+      let lo = -1;
+      let hi = ranks.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (ranks[mid]! <= target) lo = mid;
+        else hi = mid - 1;
+      }
+      if (lo < 0 || Buffer.compare(keys[lo]!, spec.start) < 0) return { start: spec.start, skip: offset };
+      return { start: keys[lo]!, skip: target - ranks[lo]! };
+    }
+    // Backward from K, exclusive: the first key read is the last one before K, rank ranks[K] - 1.
+    const target = this.rankOf(samples, spec.db, spec.start) - 1 - offset;
+    if (target < 0) return { start: spec.start, skip: offset };
+    let lo = 0;
+    let hi = ranks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ranks[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    if (lo >= ranks.length || Buffer.compare(keys[lo]!, spec.start) >= 0)
+      return { start: spec.start, skip: offset };
+    return { start: keys[lo]!, skip: ranks[lo]! - 1 - target, exclusive: true };
   }
 
   private samples(spec: RangeSpec): Samples {
@@ -67,6 +156,7 @@ export class SparsePositions {
   }
 
   private sample(spec: RangeSpec, seq: number): Samples {
+    this.rangesSampled++;
     const keys: Buffer[] = [spec.start];
     const pos: number[] = [0];
     for (;;) {

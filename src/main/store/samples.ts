@@ -1,0 +1,100 @@
+import type { Database } from 'lmdb';
+import { encodeKey, type Key } from './keys';
+
+/** Keys between two samples when sampled: a jump skips about this many entries natively (~15M keys/s). */
+export const spacing = 512;
+
+/**
+ * Rank samples over a whole key space (a database): every ~512th key with its rank, the number of keys in the
+ * database that sort before it. A rank stays well defined when its key is deleted, and a logged insert or removal
+ * shifts the ranks of exactly the samples above it; so one set of samples answers "the key at position N" for every
+ * range of the space (a sort order, a label, a namespace), after a short native count of where the range starts.
+ */
+export interface RankSamples {
+  /** The change sequence the ranks are true at. */
+  seq: number;
+  /** Encoded keys in ascending order. */
+  keys: Buffer[];
+  /** ranks[i]: how many keys of the database sort before keys[i]. Non-decreasing. */
+  ranks: number[];
+}
+
+/** Samples a database with native skips: ~2,000 seeks per million keys. */
+export function sampleDatabase(db: Database<unknown, Key>, seq: number): RankSamples {
+  const keys: Buffer[] = [];
+  const ranks: number[] = [];
+  for (const key of db.getKeys({ limit: 1 })) keys.push(encodeKey(key as Key));
+  if (keys.length === 0) return { seq, keys, ranks };
+  ranks.push(0);
+  for (;;) {
+    let next: Buffer | undefined;
+    for (const key of db.getKeys({ start: keys.at(-1)!, offset: spacing, limit: 1 }))
+      next = encodeKey(key as Key);
+    if (!next) break;
+    keys.push(next);
+    ranks.push(ranks.at(-1)! + spacing);
+  }
+  return { seq, keys, ranks };
+}
+
+/** Persisted form: one buffer of length-prefixed keys, and the ranks. */
+export interface StoredSamples {
+  s: number;
+  k: Buffer;
+  r: number[];
+}
+
+/** Above this the samples are not persisted (readers sample the ranges they need instead). */
+const maxStoredBytes = 8 * 2 ** 20;
+
+export function packSamples(samples: RankSamples): StoredSamples | undefined {
+  const size = samples.keys.reduce((n, k) => n + 2 + k.length, 0);
+  if (size > maxStoredBytes) return undefined;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const key of samples.keys) {
+    out.writeUInt16BE(key.length, at);
+    key.copy(out, at + 2);
+    at += 2 + key.length;
+  }
+  return { s: samples.seq, k: out, r: samples.ranks };
+}
+
+export function unpackSamples(stored: StoredSamples): RankSamples | undefined {
+  const bytes = Buffer.from(stored.k.buffer, stored.k.byteOffset, stored.k.byteLength);
+  const keys: Buffer[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const length = bytes.readUInt16BE(at);
+    keys.push(bytes.subarray(at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  if (keys.length !== stored.r.length) return undefined;
+  return { seq: stored.s, keys, ranks: [...stored.r] };
+}
+
+/** Index of the last sample whose key is <= key, or -1. */
+export function lastKeyAtOrBelow(samples: RankSamples, key: Buffer): number {
+  let lo = 0;
+  let hi = samples.keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(samples.keys[mid]!, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/**
+ * Applies logged changes (sign +1 for an added key, -1 for a removed one): each moves the ranks of the samples whose
+ * key sorts after it. O(changes * log samples + samples).
+ */
+export function shiftSamples(samples: RankSamples, changes: [sign: 1 | -1, key: Buffer][]): void {
+  if (changes.length === 0 || samples.keys.length === 0) return;
+  const delta = new Array<number>(samples.keys.length + 1).fill(0);
+  for (const [sign, key] of changes) delta[lastKeyAtOrBelow(samples, key) + 1]! += sign;
+  let running = 0;
+  for (let i = 0; i < samples.ranks.length; i++) {
+    running += delta[i]!;
+    samples.ranks[i]! += running;
+  }
+}
