@@ -1,14 +1,13 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
+import { artifacts, browserMissing, suiteDir, launchChromium, openPage } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
 import { json, makeImage, oci } from '../helpers/store';
-import { root, run } from '../cli/run';
+import { run } from '../cli/run';
 import { raw, startServe, type Serving } from '../server/harness';
 
 /**
@@ -26,11 +25,7 @@ describe.skipIf(browserMissing !== undefined)('the app in Chromium through imgme
   const alpine = makeImage('alpine');
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
-      throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    // Not the harness's tempBase: that one is removed after each test, and this store serves the whole file.
-    const base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-'));
-    stops.push(() => rmSync(base, { recursive: true, force: true }));
+    const base = suiteDir('', stops);
     storeDir = join(base, 'store');
     await cli(['images', 'add', 'docker.io/library/busybox:1.36', ...target(9, 2048), '--label', 'env=dev']);
     const files = join(storeDir, '..');

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { root } from '../cli/run';
@@ -13,6 +14,18 @@ export const browserMissing = existsSync(executablePath)
   ? undefined
   : `${executablePath} is missing: install Debian's chromium package (.ci/run does)`;
 export const artifacts = join(root, 'test', 'artifacts');
+
+/**
+ * A temp directory for a whole e2e file (its store is served to every test, so not the harness's per-test temp
+ * dir), removed by the file's `stops`; refuses to start without a built renderer.
+ */
+export function suiteDir(name: string, stops: (() => void)[]): string {
+  if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
+    throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
+  const base = mkdtempSync(join(tmpdir(), `imgmeta-e2e-${name}`));
+  stops.push(() => rmSync(base, { recursive: true, force: true }));
+  return base;
+}
 
 export async function launchChromium(): Promise<Browser> {
   mkdirSync(artifacts, { recursive: true });

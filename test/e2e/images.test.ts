@@ -1,13 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
-import { root, run } from '../cli/run';
+import { run } from '../cli/run';
 import { descriptorOf, fakeDigest, json, makeImage, oci, openStore, seedImages } from '../helpers/store';
 import { startServe, type Serving } from '../server/harness';
-import { artifacts, browserMissing, launchChromium, openPage, type OpenPage } from './chromium';
+import { artifacts, browserMissing, suiteDir, launchChromium, openPage, type OpenPage } from './chromium';
 
 /**
  * The Images, image details, deletion and Trash flows in a real browser (Debian's Chromium through playwright-core)
@@ -95,10 +93,7 @@ describe.skipIf(browserMissing !== undefined)(
     const stops: (() => void)[] = [];
 
     beforeAll(async () => {
-      if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
-        throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-      base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-images-'));
-      stops.push(() => rmSync(base, { recursive: true, force: true }));
+      base = suiteDir('images-', stops);
       storeDir = join(base, 'store');
       const { service, store, dispose } = openStore(storeDir);
       try {
@@ -574,8 +569,7 @@ describe.skipIf(browserMissing !== undefined)('a large store in Chromium', () =>
   );
 
   beforeAll(async () => {
-    base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-large-'));
-    stops.push(() => rmSync(base, { recursive: true, force: true }));
+    base = suiteDir('large-', stops);
     const { store, dispose } = openStore(join(base, 'store'));
     try {
       seedImages(

@@ -1,19 +1,16 @@
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
+import { artifacts, browserMissing, suiteDir, launchChromium, openPage } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, run } from '../cli/run';
 import { writeLayout } from '../helpers/layout';
@@ -45,10 +42,7 @@ describe.skipIf(browserMissing !== undefined)(
     const stops: (() => void)[] = [];
 
     beforeAll(async () => {
-      if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
-        throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-      base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-import-'));
-      stops.push(() => rmSync(base, { recursive: true, force: true }));
+      base = suiteDir('import-', stops);
       storeDir = join(base, 'store');
       layout = join(base, 'layout');
       writeLayout(layout, [

@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root, run } from '../cli/run';
+import { run } from '../cli/run';
 import { startServe, type Serving } from '../server/harness';
-import { artifacts, browserMissing, launchChromium, openPage } from './chromium';
+import { artifacts, browserMissing, suiteDir, launchChromium, openPage } from './chromium';
 import type { InPage } from './in-page';
-import { existsSync } from 'node:fs';
 
 /**
  * The Metadata view in Chromium through `imgmeta serve`, on a store the CLI filled (and changes behind the page's
@@ -32,10 +30,7 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
   const stops: (() => void)[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'out', 'renderer', 'index.html')))
-      throw new Error('out/renderer is missing: run `npm run build` before the e2e tests (npm test does)');
-    const base = mkdtempSync(join(tmpdir(), 'imgmeta-e2e-meta-'));
-    stops.push(() => rmSync(base, { recursive: true, force: true }));
+    const base = suiteDir('meta-', stops);
     storeDir = join(base, 'store');
     // Docker's distribution metadata shape, written as Docker writes it: one file per key, imported whole.
     const source = join(base, 'distribution');

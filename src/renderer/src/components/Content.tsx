@@ -33,6 +33,21 @@ export function Section({
 }
 
 /** A digest in full with a copy button, linked to its blob when the store holds it. */
+/** Labels (a config's or a blob's) one `key=value` a line. */
+export function LabelList({ labels }: { labels: Record<string, string> }) {
+  return (
+    <ul className="plain-list">
+      {Object.entries(labels).map(([k, v]) => (
+        <li key={k}>
+          <code>
+            {k}={v}
+          </code>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function DigestWithCopy({ digest, stored }: { digest: string; stored: boolean }) {
   return (
     <span className="digest-full">
@@ -202,20 +217,7 @@ export function ConfigSummary({ digest }: { digest: string }) {
         </ul>
       ) : undefined,
     ],
-    [
-      'Labels',
-      c.Labels && Object.keys(c.Labels).length > 0 ? (
-        <ul className="plain-list">
-          {Object.entries(c.Labels).map(([k, v]) => (
-            <li key={k}>
-              <code>
-                {k}={v}
-              </code>
-            </li>
-          ))}
-        </ul>
-      ) : undefined,
-    ],
+    ['Labels', c.Labels && Object.keys(c.Labels).length > 0 ? <LabelList labels={c.Labels} /> : undefined],
   ];
   return (
     <div className="config-summary">

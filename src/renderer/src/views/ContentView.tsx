@@ -1,7 +1,14 @@
 import { useState } from 'react';
 import type { TreeNode } from '../../../shared/types';
 import { Loading, PageHeader, Time } from '../components/common';
-import { BlobJson, ConfigSummary, ContentTreeView, DigestWithCopy, Section } from '../components/Content';
+import {
+  BlobJson,
+  ConfigSummary,
+  ContentTreeView,
+  DigestWithCopy,
+  LabelList,
+  Section,
+} from '../components/Content';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { formatBytes, formatCount, mediaTypeName } from '../format';
 import { useApiQuery } from '../queries';
@@ -73,15 +80,7 @@ export function ContentView({ digest }: { digest: string }) {
                 {Object.keys(blob.labels).length === 0 ? (
                   <span className="muted">None.</span>
                 ) : (
-                  <ul className="plain-list">
-                    {Object.entries(blob.labels).map(([k, v]) => (
-                      <li key={k}>
-                        <code>
-                          {k}={v}
-                        </code>
-                      </li>
-                    ))}
-                  </ul>
+                  <LabelList labels={blob.labels} />
                 )}
               </dd>
             </div>
