@@ -2,7 +2,7 @@
 // and the async wrapper: keep the calls in step with service.ts when the store's signatures change.
 import { putContent } from '../src/main/store/content';
 import { collect } from '../src/main/store/gc';
-import { createImage, type ListQuery } from '../src/main/store/images';
+import { insertImage, type ListQuery } from '../src/main/store/images';
 import { getValue, listKeys, setValue, setValues } from '../src/main/store/metadata';
 import { Store } from '../src/main/store/store';
 import type { ImageRecord, ImageRef, Page } from '../src/shared/types';
@@ -44,12 +44,15 @@ export class Imgmeta implements ImagePeer, MetadataPeer {
     });
   }
 
-  /** The bulk import the store is designed for: many createImage calls in one store.write transaction. */
+  /**
+   * The bulk import the store is designed for: many insertImage calls in one store.write transaction (what the
+   * importers' commitBatch does; createImage would also build each API record, which a bulk load does not return).
+   */
   createImages(images: ImageSpec[]): void {
     const env = this.store.env;
     this.store.write((ctx) => {
       for (const i of images) {
-        createImage(
+        insertImage(
           env,
           ctx,
           { namespace: i.namespace, name: i.name, target: i.target, labels: i.labels },
