@@ -72,6 +72,25 @@ export function unpackSamples(stored: StoredSamples): RankSamples | undefined {
   return { seq: stored.s, keys, ranks: [...stored.r] };
 }
 
+/**
+ * The samples' keys as latin1 strings, one character per byte: JavaScript compares those in byte order, as LMDB and
+ * Buffer.compare do, without a native call per comparison (a reader shifting its samples past a 10,000-image delete
+ * makes ~100,000 comparisons; with Buffer.compare they took ~45 ms of a first query). Built once per sample set: its
+ * keys never change, only their ranks.
+ */
+const keyText = new WeakMap<RankSamples, string[]>();
+/** From this many changes on, shiftSamples compares text. */
+const textFrom = 256;
+
+function textOf(samples: RankSamples): string[] {
+  let text = keyText.get(samples);
+  if (!text || text.length !== samples.keys.length) {
+    text = samples.keys.map((k) => k.toString('latin1'));
+    keyText.set(samples, text);
+  }
+  return text;
+}
+
 /** Index of the last sample whose key is <= key, or -1. */
 export function lastKeyAtOrBelow(samples: RankSamples, key: Buffer): number {
   let lo = 0;
@@ -84,6 +103,17 @@ export function lastKeyAtOrBelow(samples: RankSamples, key: Buffer): number {
   return lo - 1;
 }
 
+function lastTextAtOrBelow(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
 /**
  * Applies logged changes (sign +1 for an added key, -1 for a removed one): each moves the ranks of the samples whose
  * key sorts after it. O(changes * log samples + samples).
@@ -91,7 +121,13 @@ export function lastKeyAtOrBelow(samples: RankSamples, key: Buffer): number {
 export function shiftSamples(samples: RankSamples, changes: [sign: 1 | -1, key: Buffer][]): void {
   if (changes.length === 0 || samples.keys.length === 0) return;
   const delta = new Array<number>(samples.keys.length + 1).fill(0);
-  for (const [sign, key] of changes) delta[lastKeyAtOrBelow(samples, key) + 1]! += sign;
+  // A few changes: a handful of Buffer.compare calls each. Many: the text form, built once, pays for itself.
+  if (changes.length <= textFrom) {
+    for (const [sign, key] of changes) delta[lastKeyAtOrBelow(samples, key) + 1]! += sign;
+  } else {
+    const text = textOf(samples);
+    for (const [sign, key] of changes) delta[lastTextAtOrBelow(text, key.toString('latin1')) + 1]! += sign;
+  }
   let running = 0;
   for (let i = 0; i < samples.ranks.length; i++) {
     running += delta[i]!;
