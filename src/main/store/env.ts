@@ -94,6 +94,8 @@ export const samplesSeqKey = (space: KeySpace) => `positionsSeq:${space}`;
 
 /** How many change-log entries stay readable; a reader further behind rebuilds from the indexes. */
 export const changeLogLength = 10_000;
+/** Entries older than changeLogLength are removed every this many sequences (so at most this many linger). */
+const changeLogPruneEvery = 64;
 /** A transaction touching more images than this logs one 'reset' (readers rebuild) instead of every name. */
 export const changeLogResetThreshold = 20_000;
 /** Likewise for added and removed keys (about ten per image), keeping a log entry far below lmdb-js's value limits. */
@@ -167,7 +169,12 @@ export class WriteContext {
     // persists the samples, which every process then loads and shifts by the smaller transactions that follow.
     if (this.keys === 'reset') for (const space of this.spaces) persistSamples(dbs, space, this.seq);
     if (imagesChanged) dbs.meta.put('imagesSeq', this.seq);
-    if (this.seq > changeLogLength) dbs.changes.remove(this.seq - changeLogLength);
+    // The oldest entries go in chunks: removing one on every commit copied the log's first pages each time. A
+    // single-key commit on a store past 10,000 changes wrote 11 pages of 16 KiB before its fsync, 9 with this (strace).
+    if (this.seq > changeLogLength && this.seq % changeLogPruneEvery === 0) {
+      for (const old of [...dbs.changes.getKeys({ end: this.seq - changeLogLength + 1 })])
+        dbs.changes.remove(old);
+    }
   }
 }
 
