@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
+import { storeMapSize } from '../../src/main/store/env';
 import { Store } from '../../src/main/store/store';
 import { ImgmetaError } from '../../src/shared/errors';
 import {
@@ -309,6 +310,26 @@ describe('page size', () => {
       expect((await service['images.list']({})).total).toBe(1);
     } finally {
       dispose();
+    }
+  });
+});
+
+describe('memory map', () => {
+  it('reserves address space for growth, not disk: the file holds only the data, and another handle on the store reads what was written', async () => {
+    const { store, service, dir } = tempStore();
+    const reader = openStore(dir);
+    try {
+      const map = (store.env.root.getStats() as { mapSize: number }).mapSize;
+      if (storeMapSize !== undefined) expect(map).toBe(storeMapSize);
+      const value = new Uint8Array(64 * 1024).fill(7);
+      for (let i = 0; i < 64; i++) await service['metadata.set']({ namespace: 'n', key: `k${i}`, value });
+      const file = statSync(join(dir, 'data.mdb'));
+      expect(file.size).toBeLessThan(16 * 2 ** 20);
+      expect(file.blocks * 512).toBeLessThan(16 * 2 ** 20);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect((await reader.service['metadata.get']({ namespace: 'n', key: 'k63' })).value).toEqual(value);
+    } finally {
+      reader.dispose();
     }
   });
 });

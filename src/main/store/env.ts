@@ -197,6 +197,15 @@ function persistSamples(dbs: Databases, space: KeySpace, seq: number): void {
  */
 export const storePageSize = 16_384;
 
+/**
+ * The memory map reserved at open (address space, not disk: the file grows only with the data, checked on Linux). With
+ * lmdb-js's default the map is the file's size and doubles when a write needs more: every growth unmaps and remaps
+ * the file, and the next reads fault every page in again (the first page after a one-key write to a freshly filled
+ * store: 137 page faults, 12.8 ms instead of 4 ms at 300k images). A larger store still grows past this as before.
+ * Not on Windows, where LMDB sizes the file to the map.
+ */
+export const storeMapSize = process.platform === 'win32' ? undefined : 64 * 2 ** 30;
+
 export interface StoreEnvOptions {
   readOnly?: boolean;
 }
@@ -237,6 +246,7 @@ export class StoreEnv {
         overlappingSync: false,
         readOnly: options.readOnly ?? false,
         pageSize: storePageSize,
+        ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
       });
     } catch (err) {
       throw failedPrecondition(
