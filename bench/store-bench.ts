@@ -56,7 +56,10 @@ const config = {
   rawSubstrings: 3,
   metadataPrefix: 'sha256/ab',
   singleSets: 1000,
-  /** Right after a bulk import LMDB commits take ~0.1-1 s each here: fewer samples there. */
+  /**
+   * Right after a bulk import LMDB commits are slow (here ~10-14 ms each for the ~300 commits after the 1M-key import,
+   * raw lmdb-js alike: each merges one more free-list record, see the README): fewer samples there.
+   */
   singleSetsAfterBulk: 200,
 };
 
