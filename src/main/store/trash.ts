@@ -16,6 +16,8 @@ export interface DeleteRequest {
   dryRun: boolean;
   purge: boolean;
   force: boolean;
+  /** At most this many names in the result's lists (all when absent). */
+  names?: number;
 }
 
 export function deleteImages(
@@ -31,12 +33,15 @@ export function deleteImages(
 
   const dropped = new Map<string, number>();
   for (const [, s] of found) dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
+  const listed = (refs: ImageRef[]) => (request.names === undefined ? refs : refs.slice(0, request.names));
   const result: DeleteResult = {
-    deleted: found.map(([ref]) => ref),
+    deleted: listed(found.map(([ref]) => ref)),
+    count: found.length,
     reclaimedBytes: reclaimable(env, dropped),
     dryRun: request.dryRun,
     purged: request.purge,
-    pinned,
+    pinned: listed(pinned),
+    pinnedCount: pinned.length,
   };
   if (request.dryRun) return result;
   if (!ctx) throw new Error('deleteImages needs a write context unless it is a dry run');
@@ -44,7 +49,8 @@ export function deleteImages(
     removeImage(env, ctx, ref.namespace, ref.name, s);
     if (!request.purge) putTrash(env, ctx, { image: s, ns: ref.namespace, name: ref.name, d: ctx.now });
   }
-  return result;
+  // Every entry this transaction put in the trash shares its sequence number, the first part of the trash key.
+  return request.purge || found.length === 0 ? result : { ...result, deletion: String(ctx.seq) };
 }
 
 function putTrash(env: StoreEnv, ctx: WriteContext, entry: StoredTrash): void {
@@ -89,14 +95,23 @@ const reverseRange = (prefix: Key[]) => {
   return { start: end, end: start, reverse: true };
 };
 
+/** What one deletion (one transaction) put in the trash and is still there. */
+function locateDeletion(env: StoreEnv, deletion: string): Located[] {
+  const seq = Number(deletion);
+  const located: Located[] = [...env.dbs.trash.getRange(childrenOf([seq]))].map(({ value }) => [seq, value]);
+  if (located.length === 0) throw notFound(`nothing deleted by deletion ${deletion} is in the trash`);
+  return located;
+}
+
 export function restoreImages(
   env: StoreEnv,
   ctx: WriteContext,
-  request: { ids?: string[]; images?: ImageRef[] },
+  request: { ids?: string[]; images?: ImageRef[]; deletion?: string },
 ): ImageRecord[] {
   const located = [
     ...(request.ids ?? []).map((id) => locateById(env, id)),
     ...(request.images ?? []).map((ref) => locateByName(env, ref)),
+    ...(request.deletion !== undefined ? locateDeletion(env, request.deletion) : []),
   ];
   if (located.length === 0) throw invalidArgument('name at least one image or trash entry to restore');
   const restored: ImageRecord[] = [];

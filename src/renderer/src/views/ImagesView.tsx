@@ -287,18 +287,16 @@ function ImageList({ route }: { route: ImagesRoute }) {
 
   const deleteSelection = async () => {
     if (readOnly || total === undefined) return;
-    if (selection.all && selection.refs.size === 0) {
-      setDeleting({
-        target: { matching: scope },
-        description: `All ${formatCount(total)} images ${scopeText}.`,
-      });
-      return;
-    }
     if (selection.all) {
-      // All but a few: the names are resolved here, then deleted in one request.
-      const everything = await refsBetween(0, total - 1);
-      const images = everything.filter((image) => !selection.refs.has(refKey(image)));
-      setDeleting({ target: { images }, description: `${formatCount(images.length)} selected images.` });
+      // All of the scope, less any taken out: the service resolves them in the transaction that deletes.
+      const except = [...selection.refs.values()];
+      setDeleting({
+        target: except.length > 0 ? { matching: scope, except } : { matching: scope },
+        description:
+          except.length > 0
+            ? `All ${formatCount(total - except.length)} images ${scopeText} (${formatCount(except.length)} left out).`
+            : `All ${formatCount(total)} images ${scopeText}.`,
+      });
       return;
     }
     let images = [...selection.refs.values()];
