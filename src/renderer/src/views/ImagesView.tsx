@@ -49,7 +49,6 @@ import {
   moveFor,
   only,
   rangeBetween,
-  refKey,
   selectedCount,
   toggle,
   type Selection,
