@@ -21,7 +21,7 @@ import type {
   SortOrder,
 } from '../../../shared/types';
 import { useApi } from '../api';
-import { GridCopyButton, Loading, PageHeader } from '../components/common';
+import { GridCopyButton, PageHeader } from '../components/common';
 import { DeleteDialog, type DeleteTarget } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExportDialog } from '../components/ExportDialog';
@@ -77,7 +77,7 @@ const mediaTypes: [string, string][] = [
 /** The image list, or the first-run screen while the store holds nothing at all. */
 export function ImagesView({ route }: { route: ImagesRoute }) {
   const info = useApiQuery('store.info', {});
-  if (info.isPending) return <Loading what="the store" />;
+  // The list does not wait for the store's info: both are asked at once, and an empty store swaps the list out.
   if (info.data && info.data.images === 0 && info.data.metadataKeys === 0 && info.data.trash === 0)
     return <EmptyStore info={info.data} />;
   return <ImageList route={route} />;
