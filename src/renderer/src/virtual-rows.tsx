@@ -93,8 +93,9 @@ export function useVirtualRows({
     if (!el) return;
     const onWheel = (event: WheelEvent) => {
       const { geometry: g, position: at } = current.current;
-      // Zooming, a sideways scroll and a list the browser can hold keep the browser's own scrolling.
-      if (!isScaled(g) || event.ctrlKey || Math.abs(event.deltaX) > Math.abs(event.deltaY)) return;
+      // Zooming, a sideways scroll (Shift+wheel included) and a list the browser can hold keep the browser's own.
+      if (!isScaled(g) || event.ctrlKey || event.shiftKey || Math.abs(event.deltaX) > Math.abs(event.deltaY))
+        return;
       event.preventDefault();
       const next = scrolledBy(g, at, wheelPixels(event, g.rowHeight, g.viewportHeight));
       current.current = { geometry: g, position: next };
