@@ -26,17 +26,23 @@ export function deleteImages(
   request: DeleteRequest,
 ): DeleteResult {
   const unique = new Map<string, ImageRef>();
-  for (const ref of request.images) unique.set(JSON.stringify([ref.namespace, ref.name]), ref);
-  const found: [ImageRef, StoredImage][] = [...unique.values()].map((ref) => [ref, getStored(env, ref)]);
-  const pinned = found.filter(([, s]) => isPinned(s)).map(([ref]) => ref);
+  for (const ref of request.images) unique.set(`${ref.namespace}\u0000${ref.name}`, ref);
+  const refs = [...unique.values()];
+  // A first pass keeps only what the answer needs (a million stored records held at once cost more in garbage
+  // collection than reading them twice); the deleting pass reads each record again.
+  const pinned: ImageRef[] = [];
+  const dropped = new Map<string, number>();
+  for (const ref of refs) {
+    const s = getStored(env, ref);
+    if (isPinned(s)) pinned.push(ref);
+    dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
+  }
   assertDeletable(pinned, request.force);
 
-  const dropped = new Map<string, number>();
-  for (const [, s] of found) dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
-  const listed = (refs: ImageRef[]) => (request.names === undefined ? refs : refs.slice(0, request.names));
+  const listed = (list: ImageRef[]) => (request.names === undefined ? list : list.slice(0, request.names));
   const result: DeleteResult = {
-    deleted: listed(found.map(([ref]) => ref)),
-    count: found.length,
+    deleted: listed(refs),
+    count: refs.length,
     reclaimedBytes: reclaimable(env, dropped),
     dryRun: request.dryRun,
     purged: request.purge,
@@ -45,12 +51,13 @@ export function deleteImages(
   };
   if (request.dryRun) return result;
   if (!ctx) throw new Error('deleteImages needs a write context unless it is a dry run');
-  for (const [ref, s] of found) {
+  for (const ref of refs) {
+    const s = getStored(env, ref);
     removeImage(env, ctx, ref.namespace, ref.name, s);
     if (!request.purge) putTrash(env, ctx, { image: s, ns: ref.namespace, name: ref.name, d: ctx.now });
   }
   // Every entry this transaction put in the trash shares its sequence number, the first part of the trash key.
-  return request.purge || found.length === 0 ? result : { ...result, deletion: String(ctx.seq) };
+  return request.purge || refs.length === 0 ? result : { ...result, deletion: String(ctx.seq) };
 }
 
 function putTrash(env: StoreEnv, ctx: WriteContext, entry: StoredTrash): void {
