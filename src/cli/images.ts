@@ -229,7 +229,7 @@ export function registerImages(program: Command, session: Session): void {
         const where = result.purged ? 'for good' : 'to the trash';
         const lines = result.deleted.map((r) => `${verb}: ${r.name}`);
         lines.push(
-          `${verb} ${result.deleted.length} image(s) ${where}; ${humanSize(result.reclaimedBytes)} reclaimable by gc${result.purged ? '' : ' once purged from the trash'}`,
+          `${verb} ${result.count} image(s) ${where}; ${humanSize(result.reclaimedBytes)} reclaimable by gc${result.purged ? '' : ' once purged from the trash'}`,
         );
         await println(lines.join('\n'));
       },

@@ -50,10 +50,12 @@ function handlers(store: Store, readOnly: boolean, imports: Imports): Handlers {
       store.write((ctx) => editLabels(env, ctx, { namespace, name }, set, remove)),
     'images.tag': ({ namespace, source, name }) =>
       store.write((ctx) => tagImage(env, ctx, namespace, source, name)),
-    'images.delete': ({ images, matching, dryRun, purge, force }) => {
+    'images.delete': ({ images, matching, except, names, dryRun, purge, force }) => {
       if (images === undefined && matching === undefined)
         throw invalidArgument('images.delete: give images, matching or both');
-      return store.deleteImages({ images, matching, dryRun, purge, force });
+      if (except !== undefined && matching === undefined)
+        throw invalidArgument('images.delete: except narrows matching; give matching too');
+      return store.deleteImages({ images, matching, except, names, dryRun, purge, force });
     },
     'images.restore': (input) => store.write((ctx) => restoreImages(env, ctx, input)),
     'trash.list': (q) => listTrash(env, q),

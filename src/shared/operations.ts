@@ -150,6 +150,13 @@ export const operations = {
       images: z.array(imageRefSchema.strict()).max(1_000_000).optional(),
       /** Every image matching a filter, resolved inside the same transaction as the deletion. */
       matching: scopeSchema.optional(),
+      /** With `matching`: images it matches that stay (a selection of "all but these"). */
+      except: z.array(imageRefSchema.strict()).max(1_000_000).optional(),
+      /**
+       * At most this many names in the answer's `deleted` and `pinned` (their counts are always whole): a preview of
+       * deleting a million images need not carry a million names. All of them by default.
+       */
+      names: z.number().int().min(0).max(1_000_000).optional(),
       dryRun: z.boolean().default(false),
       purge: z.boolean().default(false),
       force: z.boolean().default(false),
@@ -161,6 +168,11 @@ export const operations = {
     input: z.strictObject({
       ids: z.array(z.string().max(600)).max(1_000_000).optional(),
       images: z.array(imageRefSchema.strict()).max(1_000_000).optional(),
+      /** Everything one deletion moved to the trash and is still there (its answer's `deletion`): an undo. */
+      deletion: z
+        .string()
+        .regex(/^[0-9]{1,15}$/, 'a deletion id is a number')
+        .optional(),
     }),
   }),
   'trash.list': op<Page<TrashEntry>>()({

@@ -134,13 +134,19 @@ export interface MetadataValue extends MetadataKeyInfo {
 }
 
 export interface DeleteResult {
+  /** The images deleted (or that would be): all of them, or the first `names` asked for; pinned ones first. */
   deleted: ImageRef[];
+  /** How many images are deleted, whatever `deleted` lists. */
+  count: number;
   /** Bytes that garbage collection frees once these are gone from the trash; content other images share is kept. */
   reclaimedBytes: number;
   dryRun: boolean;
   purged: boolean;
-  /** Pinned images among the request (with `force` they are deleted too). */
+  /** Pinned images among the request (with `force` they are deleted too): all, or the first `names`. */
   pinned: ImageRef[];
+  pinnedCount: number;
+  /** What `images.restore {deletion}` takes to bring back exactly these (absent for dry runs and purges). */
+  deletion?: string;
 }
 
 export interface GcResult {

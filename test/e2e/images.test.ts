@@ -465,8 +465,36 @@ describe.skipIf(browserMissing !== undefined)(
           .toContain('20 images in filler matching the filter');
         const requests: string[] = [];
         page.on('request', (r) => {
-          if (r.url().endsWith('/api/images.delete')) requests.push(r.postData() ?? '');
+          if (r.url().endsWith('/api/images.delete') || r.url().endsWith('/api/images.restore'))
+            requests.push(r.postData() ?? '');
         });
+        // All but one (Ctrl+A, then Ctrl-click takes one out): one request naming the scope and the one left out;
+        // the preview carries only the names the dialog shows. Undo brings back exactly that deletion.
+        await grid(page).focus();
+        await page.keyboard.press('Control+A');
+        await rowOf(page, 'example.com/filler/app-003')
+          .getByRole('gridcell')
+          .nth(2)
+          .click({ modifiers: ['Control'] });
+        await expect.poll(() => status(page).textContent()).toContain('19 selected');
+        await page.keyboard.press('Delete');
+        const allBut = page.getByRole('alertdialog', { name: 'Delete 19 images?' });
+        await expect.poll(() => allBut.textContent()).toContain('and 11 more');
+        expect(await allBut.textContent()).not.toContain('app-003');
+        await allBut.getByRole('button', { name: 'Delete', exact: true }).click();
+        await expect.poll(() => status(page).textContent()).toContain('1 image in filler');
+        expect(requests.map((r) => JSON.parse(r) as object)).toMatchObject([
+          { except: [{ namespace: 'filler', name: fillerName(3) }], dryRun: true, names: 8 },
+          { except: [{ namespace: 'filler', name: fillerName(3) }], names: 0 },
+        ]);
+        await page
+          .getByRole('region', { name: 'Notifications' })
+          .getByRole('button', { name: 'Undo' })
+          .click();
+        await expect.poll(() => status(page).textContent()).toContain('20 images in filler');
+        expect(Object.keys(JSON.parse(requests[2]!) as object)).toEqual(['deletion']);
+        requests.length = 0;
+
         await page.getByRole('button', { name: 'Delete all 20 matching…' }).click();
         const dialog = page.getByRole('alertdialog', { name: 'Delete 20 images?' });
         await expect.poll(() => dialog.textContent()).toContain('and 12 more');

@@ -107,6 +107,15 @@ describe.skipIf(browserMissing !== undefined)(
       return result.out;
     };
 
+    it('opens an empty store on its first-run screen, not on an empty list', async () => {
+      const { page, problems, close } = await openPage(browser, serving.url);
+      await page.getByRole('heading', { level: 1, name: 'This store is empty' }).waitFor();
+      expect(await page.getByText(storeDir).count()).toBeGreaterThan(0);
+      expect(await page.getByRole('grid', { name: 'Images' }).count()).toBe(0);
+      expect(problems).toEqual([]);
+      await close();
+    });
+
     it('lists the sources on this machine, each readable or with the reason, and checks one', async () => {
       const { page, problems, close } = await open();
       const sources = page.getByRole('table', { name: 'Sources on this machine' });

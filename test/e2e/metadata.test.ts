@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setValues } from '../../src/main/store/metadata';
+import { Store } from '../../src/main/store/store';
 import { run } from '../cli/run';
 import { startServe, type Serving } from '../server/harness';
 import { artifacts, browserMissing, suiteDir, launchChromium, openPage } from './chromium';
@@ -11,7 +13,8 @@ import type { InPage } from './in-page';
 /**
  * The Metadata view in Chromium through `imgmeta serve`, on a store the CLI filled (and changes behind the page's
  * back): create, edit as JSON, text and hex, invalid JSON refused, conflicts, deleting a key and a folder, folders,
- * prefix search, and a namespace of 20,000 keys scrolled to its end.
+ * prefix search, a namespace of 20,000 keys scrolled to its end, and one of 300,000 keys: taller than the browser lets
+ * an element be (300,000 x 30 px), so its scroll position is scaled, and the wheel must still move it one to one.
  */
 
 if (browserMissing) console.warn(`e2e skipped: ${browserMissing}`);
@@ -19,6 +22,8 @@ if (browserMissing) console.warn(`e2e skipped: ${browserMissing}`);
 const hex = (seed: string) => createHash('sha256').update(seed).digest('hex');
 const layer = hex('layer');
 const manifest = hex('manifest');
+const hugeKeys = 300_000;
+const hugeKey = (i: number) => `k/${String(i).padStart(6, '0')}`;
 const v2metadata = JSON.stringify([
   { Digest: `sha256:${manifest}`, SourceRepository: 'docker.io/library/alpine', HMAC: '' },
 ]);
@@ -51,6 +56,20 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
     put('scratch', 'top', '{"a":1}');
     for (let i = 0; i < 20_000; i++) put('bulk', `sha256/${hex(`bulk-${i}`)}`, `{"n":${i}}`);
     await cli(['import', source]);
+    // Through the store's own bulk path: 300,000 files would take the importer minutes to read here.
+    const store = Store.open(storeDir);
+    try {
+      store.write((ctx) =>
+        setValues(
+          store.env,
+          ctx,
+          'huge',
+          Array.from({ length: hugeKeys }, (_, i) => [hugeKey(i), new TextEncoder().encode(`${i}`)]),
+        ),
+      );
+    } finally {
+      store.close();
+    }
     serving = await startServe(['--store', storeDir, 'serve', '--port', '0'], (fn) => stops.push(fn));
     browser = await launchChromium();
   }, 120_000);
@@ -330,6 +349,56 @@ describe.skipIf(browserMissing !== undefined)('the Metadata view in Chromium thr
       .toContain(sorted[9999]!.slice(7));
     await page.locator('[data-scroll="keys"]').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect.poll(() => last.textContent()).toContain(sorted.at(-1)!.slice(7));
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('scrolls a namespace too tall for the browser one to one with the wheel, and by scrollbar to both ends', async () => {
+    const { page, problems, close } = await open('#/metadata/huge');
+    await expect.poll(() => status(page).textContent()).toBe('300,000 keys');
+    const scroller = page.locator('[data-scroll="keys"]');
+    const geometry = () =>
+      scroller.evaluate((el) => ({ top: el.scrollTop, height: el.scrollHeight, client: el.clientHeight }));
+    // Scaled: the scroll content is shorter than the rows it stands for.
+    expect((await geometry()).height).toBeLessThan(hugeKeys * 30);
+    const rowAt = (i: number) => grid(page).locator(`[aria-rowindex="${i + 2}"]`);
+    const y = async (i: number) => (await rowAt(i).boundingBox())!.y;
+    const box = (await scroller.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+
+    /** One wheel notch of `delta` px: the row `watch` moves up by exactly that on screen, the scrollbar by less. */
+    const notch = async (watch: number, delta: number) => {
+      await expect.poll(() => rowAt(watch).textContent()).toContain(hugeKey(watch));
+      const [before, top] = [await y(watch), (await geometry()).top];
+      await page.mouse.wheel(0, delta);
+      await expect.poll(() => y(watch)).toBeCloseTo(before - delta, 0);
+      const moved = (await geometry()).top - top;
+      expect(Math.abs(moved)).toBeGreaterThan(0);
+      expect(Math.abs(moved)).toBeLessThan(Math.abs(delta));
+    };
+    await notch(12, 150);
+    await notch(14, 300);
+    await notch(20, -90);
+
+    // Dragging the scrollbar to the middle shows the middle keys; the wheel moves one to one there too.
+    await scroller.evaluate((el) => (el.scrollTop = (el.scrollHeight - el.clientHeight) / 2));
+    await expect.poll(() => rowAt(150_000).textContent()).toContain(hugeKey(150_000));
+    await notch(150_002, 300);
+
+    // To the end by scrollbar: the last key; the wheel stops there, and back up it moves one to one.
+    await scroller.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    const last = hugeKeys - 1;
+    await expect.poll(() => rowAt(last).textContent()).toContain(hugeKey(last));
+    const bottom = await y(last);
+    await page.mouse.wheel(0, 600);
+    await page.waitForTimeout(100);
+    expect(await y(last)).toBeCloseTo(bottom, 0);
+    await notch(last, -120);
+    // Control+Home from there: the first key, at the top of the scroll range.
+    await grid(page).focus();
+    await page.keyboard.press('Control+Home');
+    await expect.poll(() => rowAt(0).textContent()).toContain(hugeKey(0));
+    expect((await geometry()).top).toBe(0);
     expect(problems).toEqual([]);
     await close();
   });

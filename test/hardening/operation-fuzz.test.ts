@@ -1,9 +1,11 @@
 import fc from 'fast-check';
+import type { ZodType } from 'zod';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImgmetaError } from '../../src/shared/errors';
 import { operationNames, operations, type OperationName } from '../../src/shared/operations';
+import { check } from '../../src/shared/validate';
 import { decodeWire, encodeWire, maxWireDepth } from '../../src/shared/wire';
 import type { RunningServer } from '../../src/main/server/server';
 import { post, startServe } from '../server/harness';
@@ -103,6 +105,13 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     { depthSize: 'small', withCrossShrink: true },
     scalar,
     fc.uint8Array({ maxLength: 64 }),
+    // Objects that cannot become a primitive (valid JSON, and what fast-check's dictionaries make): zod 4 read their
+    // `length` in a string check and threw out of safeParse, once found here by a random seed.
+    fc.constantFrom(
+      { length: { toString: 1, valueOf: 1 } },
+      { length: Object.create(null) as object },
+      Object.create(null) as object,
+    ),
     fc.array(tie('any'), { maxLength: 4 }),
     fc.dictionary(fc.oneof(interesting, fc.string({ maxLength: 8 })), tie('any'), { maxKeys: 4 }),
   ),
@@ -129,7 +138,7 @@ function inputFor(name: OperationName): fc.Arbitrary<unknown> {
 const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
 
 const refuses = (name: OperationName, input: unknown) =>
-  !operations[name].input.safeParse(input ?? {}).success;
+  !check(operations[name].input as ZodType, input ?? {}).ok;
 
 async function seed(service: Service): Promise<void> {
   await putImageContent(service, image);

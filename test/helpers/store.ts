@@ -99,8 +99,12 @@ export const fakeDigest = (n: number) => `sha256:${n.toString(16).padStart(64, '
 
 // ---- shared by the store/service suites ---------------------------------------------------------------------
 
-/** Lets lmdb-js renew its read snapshot: reads within one event-loop turn see one snapshot of the environment. */
-export const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Lets lmdb-js renew its read snapshot. A read keeps its snapshot until a `setTimeout(…, 0)` lmdb-js set when the
+ * snapshot was taken; a timer set after it fires after it (setImmediate may not: the test then saw the old snapshot
+ * whenever it ran alone).
+ */
+export const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export interface SeedImage {
   namespace: string;

@@ -5,8 +5,11 @@ import {
   isScaled,
   rowsPerPage,
   scrollHeight,
+  positionAt,
+  positionFor,
+  revealing,
   scrollTopFor,
-  scrollTopToReveal,
+  scrolledBy,
   virtualOffset,
   visibleRows,
   type ScrollGeometry,
@@ -53,13 +56,55 @@ describe('a million rows fit under the browsers’ element height cap', () => {
   });
 
   it('reveals any row, the last one included, with the least movement', () => {
-    const top = scrollTopToReveal(g, 0, 999_999);
-    expect(top).toBeCloseTo(maxTop(g), 6);
-    const rows = visibleRows(g, top, 0);
-    expect(rows.top(999_999)).toBeGreaterThanOrEqual(top - 1e-6);
-    expect(rows.top(999_999) + g.rowHeight).toBeLessThanOrEqual(top + g.viewportHeight + 1e-6);
+    const at = revealing(g, positionAt(g, 0), 999_999);
+    expect(at.top).toBeCloseTo(maxTop(g), 6);
+    const rows = visibleRows(g, at, 0);
+    expect(rows.top(999_999)).toBeGreaterThanOrEqual(at.top - 1e-6);
+    expect(rows.top(999_999) + g.rowHeight).toBeLessThanOrEqual(at.top + g.viewportHeight + 1e-6);
     // A row already in view does not move the list.
-    expect(scrollTopToReveal(g, top, 999_995)).toBe(top);
+    expect(revealing(g, at, 999_995)).toBe(at);
+  });
+
+  it('scrolls by the wheel one to one, so a notch slides the rows on screen instead of replacing them', () => {
+    const at = positionFor(g, 36 * 500_000);
+    const next = scrolledBy(g, at, 240);
+    expect(next.offset - at.offset).toBe(240);
+    // The scrollbar moves by the scaled distance: 240 px of rows is 240 / 4.5 px of thumb travel.
+    expect(next.top - at.top).toBeCloseTo((240 * maxTop(g)) / (36 * 1_000_000 - 600), 6);
+    const before = visibleRows(g, at, 0);
+    const after = visibleRows(g, next, 0);
+    expect(after.first - before.first).toBe(Math.floor(240 / 36));
+    // A row on screen before and after moved up by exactly the notch, on screen (its place minus the scroll top).
+    const row = before.first + 10;
+    expect(before.top(row) - at.top - (after.top(row) - next.top)).toBeCloseTo(240, 6);
+  });
+
+  it('stops the wheel at both ends of the list', () => {
+    expect(scrolledBy(g, positionAt(g, 0), -500)).toEqual({ top: 0, offset: 0 });
+    const end = scrolledBy(g, positionAt(g, maxTop(g)), 10_000);
+    expect(end.offset).toBe(36 * 1_000_000 - 600);
+    expect(end.top).toBeCloseTo(maxTop(g), 6);
+    expect(visibleRows(g, end, 0).last).toBe(999_999);
+  });
+
+  it('keeps the rows contiguous and the viewport covered at any wheel position', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5_000_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: -5000, max: 5000 }),
+        (rowCount, at, delta) => {
+          const g = geometry(rowCount);
+          const pos = scrolledBy(g, positionAt(g, at * maxTop(g)), delta);
+          expect(pos.top).toBeGreaterThanOrEqual(0);
+          expect(pos.top).toBeLessThanOrEqual(maxTop(g) + 1e-6);
+          const rows = visibleRows(g, pos);
+          expect(rows.top(rows.first)).toBeLessThanOrEqual(pos.top + 1e-6);
+          if (rows.last < rowCount - 1)
+            expect(rows.top(rows.last) + g.rowHeight).toBeGreaterThanOrEqual(pos.top + 600 - 1e-6);
+        },
+      ),
+    );
   });
 
   it('places rows contiguously around the viewport at any position', () => {
@@ -149,11 +194,11 @@ describe('a million keys scroll within the browser height cap', () => {
   it('brings a row into view with the least movement, in either mapping', () => {
     for (const g of [million, keys(100)]) {
       const row = g.rowCount - 1;
-      const top = scrollTopToReveal(g, 0, row);
-      const win = visibleRows(g, top, 0);
+      const at = revealing(g, positionAt(g, 0), row);
+      const win = visibleRows(g, at, 0);
       expect(win.first <= row && row <= win.last).toBe(true);
-      expect(scrollTopToReveal(g, top, row)).toBe(top);
-      expect(visibleRows(g, scrollTopToReveal(g, top, 0), 0).first).toBe(0);
+      expect(revealing(g, at, row)).toBe(at);
+      expect(visibleRows(g, revealing(g, at, 0), 0).first).toBe(0);
     }
   });
 });

@@ -403,6 +403,16 @@ describe('a damaged layout is refused whole, naming the file and the reason', ()
     await expectInvalid(read(dir), /index.json manifests\[2\]: invalid descriptor: digest/);
   });
 
+  it('a descriptor field holding an object that cannot become text (valid JSON)', async () => {
+    const dir = copyLayout();
+    const index = readIndex(dir);
+    (index.manifests[1] as unknown as Record<string, unknown>).mediaType = {
+      length: { toString: 1, valueOf: 1 },
+    };
+    writeIndex(dir, index.manifests);
+    await expectInvalid(read(dir), /index.json manifests\[1\]: invalid descriptor/);
+  });
+
   it('index.json that is not JSON, or random bytes', async () => {
     const dir = copyLayout();
     writeFileSync(join(dir, 'index.json'), '{"manifests": [');

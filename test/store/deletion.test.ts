@@ -280,10 +280,12 @@ describe('a dry run', () => {
     });
     expect(result).toEqual({
       deleted: [ref('app:1'), ref('app:2')],
+      count: 2,
       reclaimedBytes: image.manifest.byteLength + image.config.byteLength,
       dryRun: true,
       purged: false,
       pinned: [ref('app:2')],
+      pinnedCount: 1,
     });
     expect(
       (await service['images.delete']({ matching: { filter: { name: 'app:1' } }, dryRun: true })).deleted,
@@ -382,6 +384,104 @@ describe('deleting everything a filter matches', () => {
     expect(mixed.deleted.map((r) => r.name).sort()).toEqual(['app-2:14', 'app-2:2', 'app-2:26', 'app-2:8']);
     expect((await service['trash.list']({})).total).toBe(14);
     expect((await service['store.check']({})).errors).toEqual([]);
+  });
+});
+
+describe('deleting all a filter matches but a few, and previews of a large deletion', () => {
+  const seeded = async () => {
+    const { service, store } = tempStore();
+    for (let i = 0; i < 40; i++)
+      await service['images.create'](
+        imageInput('default', `app:${String(i).padStart(2, '0')}`, i, {
+          labels: i % 10 === 0 ? { 'imgmeta.pinned': 'true' } : {},
+        }),
+      );
+    return { service, store };
+  };
+
+  it('except keeps the named images out of a matching deletion, in the same one transaction', async () => {
+    const { service, store } = await seeded();
+    const seq = store.changeSeq();
+    const result = await service['images.delete']({
+      matching: { filter: { name: 'app:1' } },
+      except: [ref('app:12'), ref('app:15'), ref('not-matched:1')],
+      force: true,
+    });
+    expect(store.changeSeq()).toBe(seq + 1);
+    expect(result.count).toBe(8);
+    expect(result.deleted.map((r) => r.name)).toEqual([
+      'app:10',
+      'app:11',
+      'app:13',
+      'app:14',
+      'app:16',
+      'app:17',
+      'app:18',
+      'app:19',
+    ]);
+    expect(result.pinned.map((r) => r.name)).toEqual(['app:10']);
+    expect((await names(service)).filter((n) => n.startsWith('app:1'))).toEqual(['app:12', 'app:15']);
+  });
+
+  it('except without matching is invalid_argument, and nothing changes', async () => {
+    const { service, store } = await seeded();
+    const before = await snapshot(service, store);
+    await expect(
+      service['images.delete']({ images: [ref('app:01')], except: [ref('app:01')] }),
+    ).rejects.toMatchObject({ code: 'invalid_argument' });
+    expect(await snapshot(service, store)).toEqual(before);
+  });
+
+  it('names bounds the names in the answer; the counts and bytes stay whole', async () => {
+    const { service } = await seeded();
+    const all = await service['images.delete']({ matching: {}, dryRun: true, force: true });
+    const few = await service['images.delete']({ matching: {}, dryRun: true, force: true, names: 3 });
+    expect(all.deleted).toHaveLength(40);
+    expect(few.deleted).toEqual(all.deleted.slice(0, 3));
+    expect([few.count, all.count]).toEqual([40, 40]);
+    expect(few.pinned).toHaveLength(3);
+    expect([few.pinnedCount, all.pinnedCount, all.pinned.length]).toEqual([4, 4, 4]);
+    expect(few.reclaimedBytes).toBe(all.reclaimedBytes);
+    const none = await service['images.delete']({ matching: {}, dryRun: true, force: true, names: 0 });
+    expect([none.deleted, none.pinned, none.count]).toEqual([[], [], 40]);
+  });
+
+  it('restores exactly what one deletion moved to the trash (undo), once', async () => {
+    const { service, store } = await seeded();
+    await service['images.delete']({ images: [ref('app:01')] });
+    const result = await service['images.delete']({
+      matching: { filter: { name: 'app:0' } },
+      force: true,
+      names: 0,
+    });
+    expect(result.count).toBe(9); // app:00..09 less app:01, deleted before
+    expect(result.deletion).toBeDefined();
+    const seq = store.changeSeq();
+    const restored = await service['images.restore']({ deletion: result.deletion });
+    expect(store.changeSeq()).toBe(seq + 1);
+    expect(restored.map((r) => r.name).sort()).toEqual([
+      'app:00',
+      'app:02',
+      'app:03',
+      'app:04',
+      'app:05',
+      'app:06',
+      'app:07',
+      'app:08',
+      'app:09',
+    ]);
+    // The earlier deletion stays in the trash; the same undo again finds nothing.
+    expect((await service['trash.list']({})).items.map((e) => e.image.name)).toEqual(['app:01']);
+    await expect(service['images.restore']({ deletion: result.deletion })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    // Dry runs and purges leave nothing to undo.
+    expect(
+      (await service['images.delete']({ images: [ref('app:02')], dryRun: true })).deletion,
+    ).toBeUndefined();
+    expect(
+      (await service['images.delete']({ images: [ref('app:02')], purge: true })).deletion,
+    ).toBeUndefined();
   });
 });
 

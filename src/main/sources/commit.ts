@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../shared/errors';
-import { describeZodError } from '../../shared/validate';
+import type { ZodType } from 'zod';
+import { check as checkInput } from '../../shared/validate';
 import {
   descriptorSchema,
   labelsSchema,
@@ -91,16 +92,10 @@ function validate(image: ImportImage): void {
   check(labelsSchema, image.labels, what);
 }
 
-function check(
-  schema: { safeParse(v: unknown): { success: boolean; error?: unknown } },
-  value: unknown,
-  what: string,
-) {
-  const result = schema.safeParse(value);
-  if (!result.success)
-    throw invalidArgument(
-      `the source holds ${what}, which the store cannot keep: ${describeZodError(result.error as never)}`,
-    );
+function check(schema: ZodType, value: unknown, what: string) {
+  const checked = checkInput(schema, value);
+  if (!checked.ok)
+    throw invalidArgument(`the source holds ${what}, which the store cannot keep: ${checked.problem}`);
 }
 
 /** Structural equality of JSON-shaped records (descriptors, label maps), independent of key order. */

@@ -12,7 +12,7 @@ import {
   namespaceSchema,
 } from '../../shared/schemas';
 import type { Descriptor, Labels } from '../../shared/types';
-import { describeZodError } from '../../shared/validate';
+import { check } from '../../shared/validate';
 import { childrenOfBlob } from '../store/content';
 import { BoltFile, hasBoltMagic, type BoltBucket } from './bbolt';
 import {
@@ -353,11 +353,9 @@ async function readDatabase(
 
 const utf8Length = (value: string) => Buffer.byteLength(value, 'utf8');
 
-function check(schema: ZodType, value: unknown, what: string): string | undefined {
-  const result = schema.safeParse(value);
-  if (result.success) return undefined;
-  const detail = describeZodError(result.error);
-  return `${what}: ${detail}`;
+function problemWith(schema: ZodType, value: unknown, what: string): string | undefined {
+  const checked = check(schema, value);
+  return checked.ok ? undefined : `${what}: ${checked.problem}`;
 }
 
 /** Why the store would refuse this record, or undefined when it is storable as it is (never altered to fit). */
@@ -372,10 +370,10 @@ function whyUnstorable(namespace: string, image: ImageRecordData, target: Descri
       `exceed${tooLong.length > 1 ? '' : 's'} the store's ${limits.labelBytes} bytes per key=value`
     );
   return (
-    check(namespaceSchema, namespace, `namespace ${JSON.stringify(namespace)}`) ??
-    check(imageNameSchema, image.name, 'name') ??
-    check(descriptorSchema, target, 'target') ??
-    check(labelsSchema, image.labels, 'labels')
+    problemWith(namespaceSchema, namespace, `namespace ${JSON.stringify(namespace)}`) ??
+    problemWith(imageNameSchema, image.name, 'name') ??
+    problemWith(descriptorSchema, target, 'target') ??
+    problemWith(labelsSchema, image.labels, 'labels')
   );
 }
 
@@ -482,7 +480,7 @@ async function read(path: string, options: ReadOptions): Promise<ImportBatch> {
   const { signal } = options;
   throwIfAborted(signal);
   if (options.namespace !== undefined) {
-    const problem = check(namespaceSchema, options.namespace, 'namespace');
+    const problem = problemWith(namespaceSchema, options.namespace, 'namespace');
     if (problem) throw invalidArgument(problem);
   }
   const { source, database } = await openDatabase(path, signal);
@@ -636,7 +634,7 @@ async function read(path: string, options: ReadOptions): Promise<ImportBatch> {
 
   for (const [digest, blob] of content) {
     const entry = { digest, mediaType: blob.mediaType, bytes: blob.bytes, labels: blob.labels };
-    const problem = check(labelsSchema, blob.labels, 'labels');
+    const problem = problemWith(labelsSchema, blob.labels, 'labels');
     if (problem) {
       batch.notes.push(`content ${digest}: its containerd labels cannot be stored (${problem}): left out`);
       entry.labels = {};

@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
-import { ZodError } from 'zod';
 import type { Digest } from '../../shared/digest';
 import { invalidArgument } from '../../shared/errors';
 import { isImageName } from '../../shared/reference';
 import { descriptorSchema, limits, namespaceSchema } from '../../shared/schemas';
 import type { Descriptor } from '../../shared/types';
+import { check } from '../../shared/validate';
 import type { ImportContent, ImportImage, ImportLayer, ImportProgress } from './types';
 import { throwIfAborted } from './verify';
 
@@ -61,21 +61,11 @@ const maxBlobs = 100_000;
 const tagPattern = /^[\w][\w.-]{0,127}$/;
 const jsonMediaType = /\+json$|^application\/json$/;
 
-const describeZod = (err: unknown) =>
-  err instanceof ZodError
-    ? err.issues
-        .slice(0, 3)
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-        .join('; ')
-    : String(err);
-
 /** Parses a descriptor the way the store will (so that what we hand over is what it stores), or says where it fails. */
 export function parseDescriptor(value: unknown, where: string): Descriptor {
-  try {
-    return descriptorSchema.parse(value) as Descriptor;
-  } catch (err) {
-    throw invalidArgument(`${where}: invalid descriptor: ${describeZod(err)}`);
-  }
+  const checked = check(descriptorSchema, value);
+  if (!checked.ok) throw invalidArgument(`${where}: invalid descriptor: ${checked.problem}`);
+  return checked.data as Descriptor;
 }
 
 export function parseJson(bytes: Uint8Array, where: string): unknown {
@@ -200,9 +190,8 @@ export function withoutNameAnnotations(descriptor: Descriptor): Descriptor {
 }
 
 export function checkNamespace(namespace: string): string {
-  const result = namespaceSchema.safeParse(namespace);
-  if (!result.success)
-    throw invalidArgument(`namespace ${JSON.stringify(namespace)}: ${describeZod(result.error)}`);
+  const checked = check(namespaceSchema, namespace);
+  if (!checked.ok) throw invalidArgument(`namespace ${JSON.stringify(namespace)}: ${checked.problem}`);
   return namespace;
 }
 

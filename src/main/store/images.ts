@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/errors';
 import { labelsSchema } from '../../shared/schemas';
-import { describeZodError } from '../../shared/validate';
+import { check } from '../../shared/validate';
 import type {
   Descriptor,
   ImageFilter,
@@ -200,8 +200,8 @@ export function editLabels(
   const before = getStored(env, ref);
   const labels = { ...before.l, ...set };
   for (const key of remove) delete labels[key];
-  const checked = labelsSchema.safeParse(labels);
-  if (!checked.success) throw invalidArgument(`labels of ${ref.name}: ${describeZodError(checked.error)}`);
+  const checked = check(labelsSchema, labels);
+  if (!checked.ok) throw invalidArgument(`labels of ${ref.name}: ${checked.problem}`);
   return updateImage(env, ctx, ref, { labels });
 }
 

@@ -41,16 +41,25 @@ export class Store {
     return listByIndex(this.env, this.positions, q) ?? this.catalog.list(q);
   }
 
-  /** Deletion by names or by a filter; the filter is resolved in the same transaction that deletes. */
+  /**
+   * Deletion by names or by a filter (less the `except` names); the filter is resolved in the same transaction that
+   * deletes.
+   */
   deleteImages(
     request: Omit<DeleteRequest, 'images'> & {
       images?: ImageRef[];
       matching?: Pick<ListQuery, 'namespace' | 'filter'>;
+      except?: ImageRef[];
     },
   ): DeleteResult {
+    const kept = new Set((request.except ?? []).map((r) => JSON.stringify([r.namespace, r.name])));
     const resolve = () => [
       ...(request.images ?? []),
-      ...(request.matching ? this.catalog.matching(request.matching) : []),
+      ...(request.matching
+        ? this.catalog
+            .matching(request.matching)
+            .filter((r) => kept.size === 0 || !kept.has(JSON.stringify([r.namespace, r.name])))
+        : []),
     ];
     if (request.dryRun) return deleteImages(this.env, undefined, { ...request, images: resolve() });
     return this.write((ctx) => deleteImages(this.env, ctx, { ...request, images: resolve() }));

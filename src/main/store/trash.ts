@@ -16,6 +16,8 @@ export interface DeleteRequest {
   dryRun: boolean;
   purge: boolean;
   force: boolean;
+  /** At most this many names in the result's lists (all when absent). */
+  names?: number;
 }
 
 export function deleteImages(
@@ -24,27 +26,38 @@ export function deleteImages(
   request: DeleteRequest,
 ): DeleteResult {
   const unique = new Map<string, ImageRef>();
-  for (const ref of request.images) unique.set(JSON.stringify([ref.namespace, ref.name]), ref);
-  const found: [ImageRef, StoredImage][] = [...unique.values()].map((ref) => [ref, getStored(env, ref)]);
-  const pinned = found.filter(([, s]) => isPinned(s)).map(([ref]) => ref);
+  for (const ref of request.images) unique.set(`${ref.namespace}\u0000${ref.name}`, ref);
+  const refs = [...unique.values()];
+  // A first pass keeps only what the answer needs (a million stored records held at once cost more in garbage
+  // collection than reading them twice); the deleting pass reads each record again.
+  const pinned: ImageRef[] = [];
+  const dropped = new Map<string, number>();
+  for (const ref of refs) {
+    const s = getStored(env, ref);
+    if (isPinned(s)) pinned.push(ref);
+    dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
+  }
   assertDeletable(pinned, request.force);
 
-  const dropped = new Map<string, number>();
-  for (const [, s] of found) dropped.set(s.t.digest, (dropped.get(s.t.digest) ?? 0) + 1);
+  const listed = (list: ImageRef[]) => (request.names === undefined ? list : list.slice(0, request.names));
   const result: DeleteResult = {
-    deleted: found.map(([ref]) => ref),
+    deleted: listed(refs),
+    count: refs.length,
     reclaimedBytes: reclaimable(env, dropped),
     dryRun: request.dryRun,
     purged: request.purge,
-    pinned,
+    pinned: listed(pinned),
+    pinnedCount: pinned.length,
   };
   if (request.dryRun) return result;
   if (!ctx) throw new Error('deleteImages needs a write context unless it is a dry run');
-  for (const [ref, s] of found) {
+  for (const ref of refs) {
+    const s = getStored(env, ref);
     removeImage(env, ctx, ref.namespace, ref.name, s);
     if (!request.purge) putTrash(env, ctx, { image: s, ns: ref.namespace, name: ref.name, d: ctx.now });
   }
-  return result;
+  // Every entry this transaction put in the trash shares its sequence number, the first part of the trash key.
+  return request.purge || refs.length === 0 ? result : { ...result, deletion: String(ctx.seq) };
 }
 
 function putTrash(env: StoreEnv, ctx: WriteContext, entry: StoredTrash): void {
@@ -89,14 +102,23 @@ const reverseRange = (prefix: Key[]) => {
   return { start: end, end: start, reverse: true };
 };
 
+/** What one deletion (one transaction) put in the trash and is still there. */
+function locateDeletion(env: StoreEnv, deletion: string): Located[] {
+  const seq = Number(deletion);
+  const located: Located[] = [...env.dbs.trash.getRange(childrenOf([seq]))].map(({ value }) => [seq, value]);
+  if (located.length === 0) throw notFound(`nothing deleted by deletion ${deletion} is in the trash`);
+  return located;
+}
+
 export function restoreImages(
   env: StoreEnv,
   ctx: WriteContext,
-  request: { ids?: string[]; images?: ImageRef[] },
+  request: { ids?: string[]; images?: ImageRef[]; deletion?: string },
 ): ImageRecord[] {
   const located = [
     ...(request.ids ?? []).map((id) => locateById(env, id)),
     ...(request.images ?? []).map((ref) => locateByName(env, ref)),
+    ...(request.deletion !== undefined ? locateDeletion(env, request.deletion) : []),
   ];
   if (located.length === 0) throw invalidArgument('name at least one image or trash entry to restore');
   const restored: ImageRecord[] = [];

@@ -45,6 +45,35 @@ export function scrollTopFor(g: ScrollGeometry, offset: number): number {
   return virtual === 0 ? 0 : real === virtual ? v : (v * real) / virtual;
 }
 
+/**
+ * Where a list is scrolled to: the real `scrollTop` and the virtual offset (px from the first row's top) at the top of
+ * the viewport. The scrollbar (dragged, or clicked in its track) sets both by the linear mapping (`positionAt`); the
+ * wheel and the keyboard move the virtual offset by their own pixels (`scrolledBy`, `revealing`) and put the scrollbar
+ * where that offset maps to. So a wheel notch moves a million-row list as far as a thousand-row one: the rows on screen
+ * slide by its pixels instead of being replaced by rows several screens further (the scale factor at a million 36 px
+ * rows is 4.5).
+ */
+export interface ScrollPosition {
+  top: number;
+  offset: number;
+}
+
+/** The position a real `scrollTop` stands for (the linear mapping: the scrollbar's thumb is the list's position). */
+export function positionAt(g: ScrollGeometry, scrollTop: number): ScrollPosition {
+  const top = Math.min(Math.max(0, scrollTop), ranges(g).real);
+  return { top, offset: virtualOffset(g, top) };
+}
+
+/** The position at virtual offset `offset` (clamped to the list), with the scrollbar where that offset maps to. */
+export function positionFor(g: ScrollGeometry, offset: number): ScrollPosition {
+  const v = Math.min(Math.max(0, offset), ranges(g).virtual);
+  return { top: scrollTopFor(g, v), offset: v };
+}
+
+/** The position after scrolling `delta` px (a wheel, a trackpad) from `at`: one to one at any length. */
+export const scrolledBy = (g: ScrollGeometry, at: ScrollPosition, delta: number): ScrollPosition =>
+  positionFor(g, at.offset + delta);
+
 export interface VisibleRows {
   /** First and last row index to render (inclusive), overscan included; last < first when there are none. */
   first: number;
@@ -53,11 +82,9 @@ export interface VisibleRows {
   top: (row: number) => number;
 }
 
-/** The rows to render for a real `scrollTop`, each with its position in the scroll content. */
-export function visibleRows(g: ScrollGeometry, scrollTop: number, overscan = 4): VisibleRows {
-  const { real } = ranges(g);
-  const top = Math.min(Math.max(0, scrollTop), real);
-  const offset = virtualOffset(g, top);
+/** The rows to render at a position (a real `scrollTop` stands for `positionAt` it), each with its place. */
+export function visibleRows(g: ScrollGeometry, at: ScrollPosition | number, overscan = 4): VisibleRows {
+  const { top, offset } = typeof at === 'number' ? positionAt(g, at) : at;
   if (g.rowCount === 0) return { first: 0, last: -1, top: () => 0 };
   const first = Math.max(0, Math.floor(offset / g.rowHeight) - overscan);
   const last = Math.min(g.rowCount - 1, Math.ceil((offset + g.viewportHeight) / g.rowHeight) + overscan);
@@ -66,16 +93,15 @@ export function visibleRows(g: ScrollGeometry, scrollTop: number, overscan = 4):
 }
 
 /**
- * The real `scrollTop` that brings `row` fully into view with the least movement from `scrollTop`, or `scrollTop`
- * itself when it already is.
+ * The position that brings `row` fully into view with the least movement from `at`, or `at` itself when it already
+ * is in view.
  */
-export function scrollTopToReveal(g: ScrollGeometry, scrollTop: number, row: number): number {
-  const offset = virtualOffset(g, scrollTop);
+export function revealing(g: ScrollGeometry, at: ScrollPosition, row: number): ScrollPosition {
   const rowTop = row * g.rowHeight;
   const rowBottom = rowTop + g.rowHeight;
-  if (rowTop < offset) return scrollTopFor(g, rowTop);
-  if (rowBottom > offset + g.viewportHeight) return scrollTopFor(g, rowBottom - g.viewportHeight);
-  return scrollTop;
+  if (rowTop < at.offset) return positionFor(g, rowTop);
+  if (rowBottom > at.offset + g.viewportHeight) return positionFor(g, rowBottom - g.viewportHeight);
+  return at;
 }
 
 /** How many whole rows one page (PageUp/PageDown) moves. */

@@ -9,7 +9,7 @@ import { ErrorPanel } from './ErrorPanel';
 import { useToast } from './Toasts';
 
 /** What to delete: named images, or every image a scope matches (resolved by the service in its transaction). */
-export type DeleteTarget = Pick<OperationInput<'images.delete'>, 'images' | 'matching'>;
+export type DeleteTarget = Pick<OperationInput<'images.delete'>, 'images' | 'matching' | 'except'>;
 
 const namesShown = 8;
 const refKey = (r: ImageRef) => `${r.namespace}\u0000${r.name}`;
@@ -35,8 +35,9 @@ export function DeleteDialog({
   const api = useApi();
   const queryClient = useQueryClient();
   const toast = useToast();
+  // The preview names only what the dialog shows: deleting a million images must not send a million names.
   const { preview, previewError } = useDryRun(() =>
-    api['images.delete']({ ...target, dryRun: true, force: true }),
+    api['images.delete']({ ...target, dryRun: true, force: true, names: namesShown }),
   );
   const [force, setForce] = useState(false);
   const [purge, setPurge] = useState(false);
@@ -45,25 +46,34 @@ export function DeleteDialog({
   const purgeId = useId();
 
   const pinned = new Set((preview?.pinned ?? []).map(refKey));
-  const refused = pinned.size > 0 && !force;
-  const count = preview?.deleted.length ?? 0;
+  const pinnedCount = preview?.pinnedCount ?? 0;
+  const refused = pinnedCount > 0 && !force;
+  const count = preview?.count ?? 0;
+  // Pinned images first, so that the names shown include those that need Force.
+  const shown = preview
+    ? [...preview.pinned, ...preview.deleted.filter((image) => !pinned.has(refKey(image)))].slice(
+        0,
+        namesShown,
+      )
+    : [];
 
   const remove = () =>
     run(async () => {
-      const result = await api['images.delete']({ ...target, force, purge });
+      const result = await api['images.delete']({ ...target, force, purge, names: 0 });
       void queryClient.invalidateQueries();
       onDeleted?.(result);
       onClose();
-      const what = `${formatCount(result.deleted.length)} ${result.deleted.length === 1 ? 'image' : 'images'}`;
+      const what = `${formatCount(result.count)} ${result.count === 1 ? 'image' : 'images'}`;
+      const deletion = result.deletion;
       toast(
-        result.purged
+        result.purged || deletion === undefined
           ? { message: `Deleted ${what} for good.` }
           : {
               message: `Moved ${what} to the trash.`,
               action: {
                 label: 'Undo',
                 run: async () => {
-                  await api['images.restore']({ images: result.deleted });
+                  await api['images.restore']({ deletion });
                   void queryClient.invalidateQueries();
                 },
               },
@@ -93,7 +103,7 @@ export function DeleteDialog({
       ) : (
         <>
           <ul className="delete-list" aria-label="Images to delete">
-            {preview.deleted.slice(0, namesShown).map((image) => (
+            {shown.map((image) => (
               <li key={refKey(image)}>
                 <span className="tag">{image.namespace}</span>{' '}
                 <span className="delete-list__name">{image.name}</span>
@@ -109,13 +119,13 @@ export function DeleteDialog({
             </strong>
             {purge ? '' : ' once these leave the trash'}; content other images share is kept.
           </p>
-          {pinned.size > 0 && (
+          {pinnedCount > 0 && (
             <p className="note note--warning" role="alert">
-              {formatCount(pinned.size)} of these {pinned.size === 1 ? 'is' : 'are'} pinned (
+              {formatCount(pinnedCount)} of these {pinnedCount === 1 ? 'is' : 'are'} pinned (
               <code>imgmeta.pinned=true</code>): deletion is refused unless you tick Force.
             </p>
           )}
-          {pinned.size > 0 && (
+          {pinnedCount > 0 && (
             <div className="checkbox-field">
               <input
                 id={forceId}

@@ -21,7 +21,7 @@ import type {
   SortOrder,
 } from '../../../shared/types';
 import { useApi } from '../api';
-import { GridCopyButton, Loading, PageHeader } from '../components/common';
+import { GridCopyButton, PageHeader } from '../components/common';
 import { DeleteDialog, type DeleteTarget } from '../components/DeleteDialog';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { ExportDialog } from '../components/ExportDialog';
@@ -49,7 +49,6 @@ import {
   moveFor,
   only,
   rangeBetween,
-  refKey,
   selectedCount,
   toggle,
   type Selection,
@@ -78,7 +77,7 @@ const mediaTypes: [string, string][] = [
 /** The image list, or the first-run screen while the store holds nothing at all. */
 export function ImagesView({ route }: { route: ImagesRoute }) {
   const info = useApiQuery('store.info', {});
-  if (info.isPending) return <Loading what="the store" />;
+  // The list does not wait for the store's info: both are asked at once, and an empty store swaps the list out.
   if (info.data && info.data.images === 0 && info.data.metadataKeys === 0 && info.data.trash === 0)
     return <EmptyStore info={info.data} />;
   return <ImageList route={route} />;
@@ -287,18 +286,16 @@ function ImageList({ route }: { route: ImagesRoute }) {
 
   const deleteSelection = async () => {
     if (readOnly || total === undefined) return;
-    if (selection.all && selection.refs.size === 0) {
-      setDeleting({
-        target: { matching: scope },
-        description: `All ${formatCount(total)} images ${scopeText}.`,
-      });
-      return;
-    }
     if (selection.all) {
-      // All but a few: the names are resolved here, then deleted in one request.
-      const everything = await refsBetween(0, total - 1);
-      const images = everything.filter((image) => !selection.refs.has(refKey(image)));
-      setDeleting({ target: { images }, description: `${formatCount(images.length)} selected images.` });
+      // All of the scope, less any taken out: the service resolves them in the transaction that deletes.
+      const except = [...selection.refs.values()];
+      setDeleting({
+        target: except.length > 0 ? { matching: scope, except } : { matching: scope },
+        description:
+          except.length > 0
+            ? `All ${formatCount(total - except.length)} images ${scopeText} (${formatCount(except.length)} left out).`
+            : `All ${formatCount(total)} images ${scopeText}.`,
+      });
       return;
     }
     let images = [...selection.refs.values()];
