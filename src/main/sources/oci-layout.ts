@@ -188,6 +188,9 @@ class DirectoryBlobs implements LayoutBlobs {
       }
       verifier.finish();
     } catch (err) {
+      // The copy is abandoned: a write still in flight fails once the stream is destroyed, and an 'error' nobody
+      // listens for would end the process.
+      out?.on('error', () => {});
       out?.destroy();
       throw fsError(err, label);
     }

@@ -277,6 +277,8 @@ class EntryReader implements EntryConsumer {
   }
 
   abort(): void {
+    // As for an abandoned layout copy: a write in flight fails after destroy, with no one left to tell.
+    this.out?.on('error', () => {});
     this.out?.destroy();
   }
 
