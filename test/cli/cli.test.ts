@@ -927,3 +927,29 @@ describe.concurrent('command line contract', { timeout: 120_000 }, () => {
     expect(code).toBe(0);
   });
 });
+
+// A store map larger than a process may address made lmdb-js crash at open (a segfault): under `ulimit -v` the store
+// reserves what the cap allows (env.ts mapSizeWithin).
+describe.skipIf(process.platform !== 'linux')('a store under an address-space cap (ulimit -v)', () => {
+  it('opens, writes and reads with 6 GB of address space', async ({ expect }) => {
+    const { store } = fresh();
+    const bin = join(root, 'bin', 'imgmeta.js');
+    const capped = (args: string) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(
+          'bash',
+          ['-c', `ulimit -v 6000000 && exec "${process.execPath}" "${bin}" --store "${store}" ${args}`],
+          { env: cliEnv() },
+        );
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('close', (code) => resolve({ code, out, err }));
+      });
+    const added = await capped(`images add capped:1 ${manifestArgs(fakeDigest(7)).join(' ')}`);
+    expect(added.code, added.err).toBe(0);
+    const listed = await capped('images ls -q');
+    expect(listed).toEqual({ code: 0, out: 'capped:1\n', err: '' });
+  });
+});

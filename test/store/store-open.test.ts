@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
-import { storeMapSize } from '../../src/main/store/env';
+import { mapSizeWithin, storeMapSize, storePageSize } from '../../src/main/store/env';
 import { Store } from '../../src/main/store/store';
 import { ImgmetaError } from '../../src/shared/errors';
 import {
@@ -331,5 +331,18 @@ describe('memory map', () => {
     } finally {
       reader.dispose();
     }
+  });
+});
+
+describe('the memory map under an address-space cap', () => {
+  it('takes at most a quarter of the cap, in whole pages, and none under 4 GiB of cap', () => {
+    const GiB = 2 ** 30;
+    expect(mapSizeWithin(undefined, 64 * GiB)).toBe(64 * GiB);
+    expect(mapSizeWithin(1024 * GiB, 64 * GiB)).toBe(64 * GiB);
+    expect(mapSizeWithin(16 * GiB, 64 * GiB)).toBe(4 * GiB);
+    const odd = mapSizeWithin(6_000_000 * 1024, 64 * GiB)!;
+    expect(odd % storePageSize).toBe(0);
+    expect(odd).toBeLessThanOrEqual((6_000_000 * 1024) / 4);
+    expect(mapSizeWithin(3 * GiB, 64 * GiB)).toBeUndefined();
   });
 });

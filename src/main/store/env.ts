@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
@@ -204,7 +204,29 @@ export const storePageSize = 16_384;
  * store: 137 page faults, 12.8 ms instead of 4 ms at 300k images). A larger store still grows past this as before.
  * Not on Windows, where LMDB sizes the file to the map.
  */
-export const storeMapSize = process.platform === 'win32' ? undefined : 64 * 2 ** 30;
+export const storeMapSize =
+  process.platform === 'win32' ? undefined : mapSizeWithin(addressSpaceLimit(), 64 * 2 ** 30);
+
+/**
+ * The map to reserve under a cap on this process's address space (`ulimit -v`): a map the cap cannot hold makes
+ * lmdb-js crash the process at open (a segfault, not an error), so under a cap it takes at most a quarter of it,
+ * and none at all (lmdb-js's default, grown as needed) when that is under 1 GiB.
+ */
+export function mapSizeWithin(limit: number | undefined, wanted: number): number | undefined {
+  if (limit === undefined) return wanted;
+  const quarter = Math.floor(limit / 4 / storePageSize) * storePageSize;
+  return quarter >= 2 ** 30 ? Math.min(wanted, quarter) : undefined;
+}
+
+/** The soft limit on this process's address space in bytes, where the system says (Linux); undefined if none. */
+function addressSpaceLimit(): number | undefined {
+  try {
+    const limit = /^Max address space\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return limit === undefined || limit === 'unlimited' ? undefined : Number(limit);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface StoreEnvOptions {
   readOnly?: boolean;
