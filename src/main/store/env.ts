@@ -259,21 +259,25 @@ export class StoreEnv {
 
   static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
     checkDirectory(path, options.readOnly ?? false);
-    let root: RootDatabase;
-    try {
-      // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable.
-      root = open({
-        path,
-        maxDbs: 16,
-        overlappingSync: false,
-        readOnly: options.readOnly ?? false,
-        pageSize: storePageSize,
-        ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
-      });
-    } catch (err) {
-      throw failedPrecondition(
-        `cannot open the store at ${path}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+    let root: RootDatabase | undefined;
+    for (let attempt = 1; root === undefined; attempt++) {
+      try {
+        // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable.
+        root = open({
+          path,
+          maxDbs: 16,
+          overlappingSync: false,
+          readOnly: options.readOnly ?? false,
+          pageSize: storePageSize,
+          ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
+        });
+      } catch (err) {
+        // When several processes open a store at once, lmdb-js now and then fails to begin its first read transaction
+        // ("No transaction to renew", about one open in 300 here; kriszyp/lmdb-js#201); opening again succeeds.
+        const message = err instanceof Error ? err.message : String(err);
+        if (attempt < 3 && message.includes('No transaction to renew')) continue;
+        throw failedPrecondition(`cannot open the store at ${path}: ${message}`);
+      }
     }
     const env = new StoreEnv(path, root, options.readOnly ?? false);
     try {
