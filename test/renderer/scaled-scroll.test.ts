@@ -31,13 +31,13 @@ describe('a short list scrolls one to one', () => {
     expect(isScaled(g)).toBe(false);
     expect(scrollHeight(g)).toBe(36_000);
     expect(virtualOffset(g, 720)).toBe(720);
-    const rows = visibleRows(g, 720, 0);
+    const rows = visibleRows(g, positionAt(g, 720), 0);
     expect(rows.first).toBe(20);
     expect(rows.top(20)).toBe(720);
   });
 
   it('renders nothing for an empty list', () => {
-    const rows = visibleRows(geometry(0), 0);
+    const rows = visibleRows(geometry(0), positionAt(geometry(0), 0));
     expect(rows.last).toBeLessThan(rows.first);
   });
 });
@@ -48,8 +48,8 @@ describe('a million rows fit under the browsers’ element height cap', () => {
   it('bounds the scroll height and maps its ends onto the first and the last row', () => {
     expect(isScaled(g)).toBe(true);
     expect(scrollHeight(g)).toBe(8_000_000);
-    expect(visibleRows(g, 0, 0).first).toBe(0);
-    const bottom = visibleRows(g, maxTop(g), 0);
+    expect(visibleRows(g, positionAt(g, 0), 0).first).toBe(0);
+    const bottom = visibleRows(g, positionAt(g, maxTop(g)), 0);
     expect(bottom.last).toBe(999_999);
     // The last row's bottom edge is the bottom of the scroll content: fully in view.
     expect(bottom.top(999_999) + g.rowHeight).toBeCloseTo(scrollHeight(g), 6);
@@ -116,7 +116,7 @@ describe('a million rows fit under the browsers’ element height cap', () => {
         (rowCount, at, viewport) => {
           const g = geometry(rowCount, viewport);
           const scrollTop = at * maxTop(g);
-          const rows = visibleRows(g, scrollTop);
+          const rows = visibleRows(g, positionAt(g, scrollTop));
           expect(rows.first).toBeGreaterThanOrEqual(0);
           expect(rows.last).toBeLessThan(rowCount);
           for (let row = rows.first; row < rows.last; row++)
@@ -172,18 +172,18 @@ describe('a million keys scroll within the browser height cap', () => {
 
   it('caps the scrolled height and maps its ends to the first and last rows', () => {
     expect(scrollHeight(million)).toBe(8_000_000);
-    const top = visibleRows(million, 0, 0);
+    const top = visibleRows(million, positionAt(million, 0), 0);
     expect(top.first).toBe(0);
     expect(top.top(0)).toBe(0);
-    expect(visibleRows(million, 8_000_000 - 600, 0).last).toBe(999_999);
-    const middle = visibleRows(million, (8_000_000 - 600) / 2, 0);
+    expect(visibleRows(million, positionAt(million, 8_000_000 - 600), 0).last).toBe(999_999);
+    const middle = visibleRows(million, positionAt(million, (8_000_000 - 600) / 2), 0);
     expect(Math.abs(middle.first - 500_000)).toBeLessThan(20);
   });
 
   it('scrolls 1:1 when the list fits', () => {
     const small = keys(100);
     expect(scrollHeight(small)).toBe(3000);
-    const rows = visibleRows(small, 45, 0);
+    const rows = visibleRows(small, positionAt(small, 45), 0);
     // Row 1 first, pulled up 15 px; the rows rendered reach the viewport's bottom (645 px) and end there.
     expect(rows.first).toBe(1);
     expect(45 - rows.top(1)).toBe(15);

@@ -1,4 +1,4 @@
-import type { ContentInfo, ImageRecord, TrashEntry } from '../../shared/types';
+import type { ContentInfo, ImageRecord, ImageRef, TrashEntry } from '../../shared/types';
 import type { StoredContent, StoredImage, StoredTrash } from './env';
 
 /** Conversions between the stored shapes (compact, ms times) and the API's records (ISO-8601 times). */
@@ -40,5 +40,8 @@ export const toTrashEntry = (seq: number, t: StoredTrash): TrashEntry => ({
   image: toImageRecord(t.ns, t.name, t.image),
   deletedAt: iso(t.d),
 });
+
+/** One string per image name (NUL never occurs in namespaces or names): for sets and maps of images. */
+export const refId = (ref: ImageRef): string => `${ref.namespace}\u0000${ref.name}`;
 
 export const isPinned = (s: StoredImage) => s.l['imgmeta.pinned'] === 'true';

@@ -6,6 +6,7 @@ import { listByIndex, type ListQuery } from './images';
 import { SparsePositions } from './positions';
 import { metadataKeyCount, namespaces as metadataNamespaces } from './metadata';
 import { deleteImages, type DeleteRequest } from './trash';
+import { refId } from './records';
 
 /**
  * One open store: the LMDB environment plus this process's catalog. Operations live in the modules named after what
@@ -52,13 +53,11 @@ export class Store {
       except?: ImageRef[];
     },
   ): DeleteResult {
-    const kept = new Set((request.except ?? []).map((r) => JSON.stringify([r.namespace, r.name])));
+    const kept = new Set((request.except ?? []).map(refId));
     const resolve = () => [
       ...(request.images ?? []),
       ...(request.matching
-        ? this.catalog
-            .matching(request.matching)
-            .filter((r) => kept.size === 0 || !kept.has(JSON.stringify([r.namespace, r.name])))
+        ? this.catalog.matching(request.matching).filter((r) => kept.size === 0 || !kept.has(refId(r)))
         : []),
     ];
     if (request.dryRun) return deleteImages(this.env, undefined, { ...request, images: resolve() });

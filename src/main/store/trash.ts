@@ -4,7 +4,7 @@ import type { StoreEnv, StoredImage, StoredTrash, WriteContext } from './env';
 import { reclaimable } from './gc';
 import { assertDeletable, getStored, putImage, removeImage, treeSize } from './images';
 import { childrenOf, decodeCursor, encodeKey, indexCursor, type Key } from './keys';
-import { isPinned, parseTrashId, toImageRecord, toTrashEntry } from './records';
+import { isPinned, parseTrashId, refId, toImageRecord, toTrashEntry } from './records';
 
 /**
  * The trash keeps deleted image records, keyed by [seq, namespace, name] (newest last), with ['t', ns, name, seq] in
@@ -26,7 +26,7 @@ export function deleteImages(
   request: DeleteRequest,
 ): DeleteResult {
   const unique = new Map<string, ImageRef>();
-  for (const ref of request.images) unique.set(`${ref.namespace}\u0000${ref.name}`, ref);
+  for (const ref of request.images) unique.set(refId(ref), ref);
   const refs = [...unique.values()];
   // A first pass keeps only what the answer needs (a million stored records held at once cost more in garbage
   // collection than reading them twice); the deleting pass reads each record again.

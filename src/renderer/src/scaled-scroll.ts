@@ -82,9 +82,9 @@ export interface VisibleRows {
   top: (row: number) => number;
 }
 
-/** The rows to render at a position (a real `scrollTop` stands for `positionAt` it), each with its place. */
-export function visibleRows(g: ScrollGeometry, at: ScrollPosition | number, overscan = 4): VisibleRows {
-  const { top, offset } = typeof at === 'number' ? positionAt(g, at) : at;
+/** The rows to render at a position, each with its place. */
+export function visibleRows(g: ScrollGeometry, at: ScrollPosition, overscan = 4): VisibleRows {
+  const { top, offset } = at;
   if (g.rowCount === 0) return { first: 0, last: -1, top: () => 0 };
   const first = Math.max(0, Math.floor(offset / g.rowHeight) - overscan);
   const last = Math.min(g.rowCount - 1, Math.ceil((offset + g.viewportHeight) / g.rowHeight) + overscan);
