@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lastKeyAtOrBelow, shiftSamples, type RankSamples } from '../../src/main/store/samples';
+import {
+  keyTexts,
+  lastKeyAtOrBelow,
+  packSamples,
+  shiftSamples,
+  spacing,
+  unpackSamples,
+  type RankSamples,
+} from '../../src/main/store/samples';
 
 /** The reference: Buffer.compare, LMDB's own (memcmp) key order. */
 function reference(keys: Buffer[], key: Buffer): number {
@@ -27,6 +35,21 @@ describe('rank samples find keys in LMDB byte order', () => {
     );
   });
 
+  it('turns many keys into text that sorts as their bytes do', () => {
+    fc.assert(
+      fc.property(fc.array(bytes, { maxLength: 40 }), (keys) => {
+        const texts = keyTexts(keys);
+        expect(texts.map((t) => Buffer.from(t, 'latin1'))).toEqual(keys);
+        const byText = keys
+          .map((_, i) => i)
+          .sort((a, b) => (texts[a]! < texts[b]! ? -1 : texts[a]! > texts[b]! ? 1 : 0));
+        const byBytes = keys.map((_, i) => i).sort((a, b) => Buffer.compare(keys[a]!, keys[b]!));
+        expect(byText.map((i) => keys[i])).toEqual(byBytes.map((i) => keys[i]));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+  });
+
   it('shifts exactly the ranks of the samples above each added or removed key', () => {
     fc.assert(
       fc.property(
@@ -34,7 +57,10 @@ describe('rank samples find keys in LMDB byte order', () => {
         fc.array(fc.tuple(fc.constantFrom(1, -1), bytes), { maxLength: 600, size: 'max' }),
         (keys, changes) => {
           const samples: RankSamples = { seq: 0, keys, ranks: keys.map((_, i) => i * 1000) };
-          shiftSamples(samples, changes as [1 | -1, Buffer][]);
+          shiftSamples(
+            samples,
+            changes.map(([sign, key]) => [sign as 1 | -1, key.toString('latin1')]),
+          );
           const expected = keys.map(
             (k, i) =>
               i * 1000 +
@@ -47,5 +73,18 @@ describe('rank samples find keys in LMDB byte order', () => {
       ),
       { seed: 7, numRuns: 300 },
     );
+  });
+
+  it('persist and load back: freshly taken samples without their ranks, shifted ones with them', () => {
+    const keys = ['a', 'b', 'c'].map((k) => Buffer.from(k));
+    const fresh: RankSamples = { seq: 4, keys, ranks: [0, spacing, 2 * spacing] };
+    const stored = packSamples(fresh)!;
+    expect(stored.r).toBeUndefined();
+    expect(unpackSamples(stored)).toEqual(fresh);
+    const shifted: RankSamples = { seq: 5, keys, ranks: [0, spacing - 1, 2 * spacing + 3] };
+    expect(unpackSamples(packSamples(shifted)!)).toEqual(shifted);
+    // An older build's samples, taken 512 apart, stored with their ranks.
+    const older = { s: 2, k: packSamples(fresh)!.k, r: [0, 512, 1024] };
+    expect(unpackSamples(older)).toEqual({ seq: 2, keys, ranks: [0, 512, 1024] });
   });
 });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
-import { childrenOf, encodeKey, type Key } from './keys';
+import { childrenOf, type Key } from './keys';
+import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
 import { packSamples, sampleDatabase } from './samples';
 
 /** Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read. */
@@ -72,18 +73,14 @@ export interface Databases {
   pending: Database<true, string>;
 }
 
-/** The sorted key spaces a listing pages through: the images database, the index database, the metadata database. */
-export type KeySpace = 'images' | 'index' | 'metadata';
-/** A key a transaction added (+1) or removed (-1), encoded, so readers can shift their position samples. */
-export type LoggedKey = [space: KeySpace, sign: 1 | -1, key: Buffer];
-
 /**
  * What one transaction changed, for other readers to catch up without rescanning: the image names it touched (for
  * the catalog) and the keys it added and removed (for the position samples). Past a bound, 'reset': rebuild.
  */
 export interface ChangeEntry {
   r: [string, string][] | 'reset';
-  k: LoggedKey[] | 'reset';
+  /** The keys it added and removed (logged-keys.ts), so readers can shift their position samples. */
+  k: StoredLoggedKeys | 'reset';
   /** With k 'reset': the key spaces the transaction changed (absent in older logs: assume all of them). */
   z?: KeySpace[];
 }
@@ -105,7 +102,7 @@ export class WriteContext {
   readonly now = Date.now();
   private readonly countDeltas = new Map<string, { key: Key; delta: number }>();
   private changed: [string, string][] | 'reset' = [];
-  private keys: LoggedKey[] | 'reset' = [];
+  private keys: LoggedKeys | 'reset' = new LoggedKeys();
   private readonly unheld = new Set<string>();
   private readonly spaces = new Set<KeySpace>();
 
@@ -133,8 +130,8 @@ export class WriteContext {
   keyChanged(space: KeySpace, sign: 1 | -1, key: Key): void {
     this.spaces.add(space);
     if (this.keys === 'reset') return;
-    this.keys.push([space, sign, encodeKey(key)]);
-    if (this.keys.length > loggedKeysThreshold) this.keys = 'reset';
+    this.keys.add(space, sign, key);
+    if (this.keys.count > loggedKeysThreshold) this.keys = 'reset';
   }
 
   /** Applied inside the transaction, after the caller's writes. */
@@ -157,12 +154,12 @@ export class WriteContext {
     }
     dbs.meta.put('seq', this.seq);
     const imagesChanged = this.changed === 'reset' || this.changed.length > 0;
-    if (imagesChanged || this.keys === 'reset' || this.keys.length > 0)
+    if (imagesChanged || this.keys === 'reset' || this.keys.count > 0)
       dbs.changes.put(
         this.seq,
         this.keys === 'reset'
           ? { r: this.changed, k: 'reset', z: [...this.spaces] }
-          : { r: this.changed, k: this.keys },
+          : { r: this.changed, k: this.keys.pack() },
       );
     // A bulk change logs no keys, so no reader could shift its positions past it: the writer samples each key space it
     // changed once here (about a second per ten million keys, in a transaction that wrote at least 20,000) and

@@ -1,11 +1,14 @@
 import type { Database } from 'lmdb';
-import { changeLogLength, samplesKey, samplesSeqKey, type KeySpace, type StoreEnv } from './env';
+import { changeLogLength, samplesKey, samplesSeqKey, type StoreEnv } from './env';
 import { encodeKey, type Key } from './keys';
+import { loggedKeysOf, type KeySpace } from './logged-keys';
 import {
+  keyTexts,
   lastKeyAtOrBelow,
   shiftSamples,
   spacing,
   unpackSamples,
+  type KeyText,
   type RankSamples,
   type StoredSamples,
 } from './samples';
@@ -86,7 +89,7 @@ export class SparsePositions {
       this.spaces.delete(space);
       return undefined;
     }
-    const changes: [1 | -1, Buffer][] = [];
+    const changes: [1 | -1, KeyText][] = [];
     for (const { value } of this.env.dbs.changes.getRange({ start: samples.seq + 1, end: seq + 1 })) {
       if (value.k === 'reset') {
         if (value.z === undefined || value.z.includes(space)) {
@@ -95,7 +98,7 @@ export class SparsePositions {
         }
         continue;
       }
-      for (const [s, sign, key] of value.k) if (s === space) changes.push([sign, key]);
+      for (const change of loggedKeysOf(value.k, space)) changes.push(change);
     }
     shiftSamples(samples, changes);
     samples.seq = seq;
@@ -182,15 +185,18 @@ export class SparsePositions {
   /** Applies the logged key changes since the samples were true; false when the range must be sampled again. */
   private shift(samples: Samples, spec: RangeSpec, seq: number): boolean {
     if (seq - samples.seq >= changeLogLength) return false;
-    const [low, high] = spec.reverse ? [spec.end, spec.start] : [spec.start, spec.end];
+    const [low, high] = (spec.reverse ? [spec.end, spec.start] : [spec.start, spec.end]).map((k) =>
+      k.toString('latin1'),
+    );
+    let texts: KeyText[] | undefined;
     for (const { value } of this.env.dbs.changes.getRange({ start: samples.seq + 1, end: seq + 1 })) {
       if (value.k === 'reset') return false;
-      for (const [space, sign, key] of value.k) {
-        if (space !== spec.space || Buffer.compare(key, low) < 0 || Buffer.compare(key, high) >= 0) continue;
+      for (const [sign, key] of loggedKeysOf(value.k, spec.space)) {
+        if (key < low! || key >= high!) continue;
+        texts ??= keyTexts(samples.keys);
         // A key moves every sample that comes after it in iteration order.
-        for (let i = 1; i < samples.keys.length; i++) {
-          const order = Buffer.compare(samples.keys[i]!, key);
-          if (spec.reverse ? order < 0 : order > 0) samples.pos[i]! += sign;
+        for (let i = 1; i < texts.length; i++) {
+          if (spec.reverse ? texts[i]! < key : texts[i]! > key) samples.pos[i]! += sign;
         }
       }
     }

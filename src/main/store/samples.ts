@@ -1,8 +1,13 @@
 import type { Database } from 'lmdb';
 import { encodeKey, type Key } from './keys';
 
-/** Keys between two samples when sampled: a jump skips about this many entries natively (~15M keys/s). */
-export const spacing = 512;
+/**
+ * Keys between two samples when sampled: a jump skips at most this many entries natively (~15M keys/s: 0.14 ms). Not
+ * fewer: a bulk change persists a sample set of every key space it touched and every process loads it, ~5,000 keys
+ * for the ten million index keys of a million images (at 512 it was 20,000, 1.2 MB to read and decode, which put the
+ * first deep page after a 10,000-image delete at 20-65 ms).
+ */
+export const spacing = 2048;
 
 /**
  * Rank samples over a whole key space (a database): every ~512th key with its rank, the number of keys in the
@@ -37,11 +42,15 @@ export function sampleDatabase(db: Database<unknown, Key>, seq: number): RankSam
   return { seq, keys, ranks };
 }
 
-/** Persisted form: one buffer of length-prefixed keys, and the ranks. */
+/**
+ * Persisted form: one buffer of length-prefixed keys. A bulk write persists samples it has just taken, whose ranks are
+ * i * g (g: the spacing they were taken at); older builds stored the ranks themselves (r).
+ */
 export interface StoredSamples {
   s: number;
   k: Buffer;
-  r: number[];
+  g?: number;
+  r?: number[];
 }
 
 /** Above this the samples are not persisted (readers sample the ranges they need instead). */
@@ -57,7 +66,8 @@ export function packSamples(samples: RankSamples): StoredSamples | undefined {
     key.copy(out, at + 2);
     at += 2 + key.length;
   }
-  return { s: samples.seq, k: out, r: samples.ranks };
+  const evenlySpaced = samples.ranks.every((rank, i) => rank === i * spacing);
+  return evenlySpaced ? { s: samples.seq, k: out, g: spacing } : { s: samples.seq, k: out, r: samples.ranks };
 }
 
 export function unpackSamples(stored: StoredSamples): RankSamples | undefined {
@@ -68,24 +78,45 @@ export function unpackSamples(stored: StoredSamples): RankSamples | undefined {
     keys.push(bytes.subarray(at + 2, at + 2 + length));
     at += 2 + length;
   }
-  if (keys.length !== stored.r.length) return undefined;
-  return { seq: stored.s, keys, ranks: [...stored.r] };
+  const ranks =
+    stored.r !== undefined
+      ? [...stored.r]
+      : Number.isSafeInteger(stored.g)
+        ? keys.map((_, i) => i * stored.g!)
+        : undefined;
+  if (!ranks || keys.length !== ranks.length) return undefined;
+  return { seq: stored.s, keys, ranks };
 }
 
 /**
- * The samples' keys as latin1 strings, one character per byte: JavaScript compares those in byte order, as LMDB and
+ * Encoded keys as latin1 strings, one character per byte: JavaScript compares those in byte order, as LMDB and
  * Buffer.compare do, without a native call per comparison (a reader shifting its samples past a 10,000-image delete
- * makes ~100,000 comparisons; with Buffer.compare they took ~45 ms of a first query). Built once per sample set: its
- * keys never change, only their ranks.
+ * makes ~100,000 comparisons; with Buffer.compare they took ~45 ms of a first query). The change log hands its keys
+ * over in this form (logged-keys.ts).
  */
-const keyText = new WeakMap<RankSamples, string[]>();
-/** From this many changes on, shiftSamples compares text. */
+export type KeyText = string;
+
+/** Many keys' text at once: one native conversion of their concatenation, then a view of it per key. */
+export function keyTexts(keys: Buffer[]): KeyText[] {
+  const all = Buffer.concat(keys).toString('latin1');
+  const texts = new Array<KeyText>(keys.length);
+  let at = 0;
+  for (let i = 0; i < keys.length; i++) {
+    texts[i] = all.slice(at, at + keys[i]!.length);
+    at += keys[i]!.length;
+  }
+  return texts;
+}
+
+/** The samples' keys as text, built once per sample set: its keys never change, only their ranks. */
+const keyText = new WeakMap<RankSamples, KeyText[]>();
+/** From this many changes on, shiftSamples builds the samples' text (when it has not yet). */
 const textFrom = 256;
 
-function textOf(samples: RankSamples): string[] {
+function textOf(samples: RankSamples): KeyText[] {
   let text = keyText.get(samples);
   if (!text || text.length !== samples.keys.length) {
-    text = samples.keys.map((k) => k.toString('latin1'));
+    text = keyTexts(samples.keys);
     keyText.set(samples, text);
   }
   return text;
@@ -103,7 +134,7 @@ export function lastKeyAtOrBelow(samples: RankSamples, key: Buffer): number {
   return lo - 1;
 }
 
-function lastTextAtOrBelow(keys: string[], key: string): number {
+function lastTextAtOrBelow(keys: KeyText[], key: KeyText): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -118,15 +149,16 @@ function lastTextAtOrBelow(keys: string[], key: string): number {
  * Applies logged changes (sign +1 for an added key, -1 for a removed one): each moves the ranks of the samples whose
  * key sorts after it. O(changes * log samples + samples).
  */
-export function shiftSamples(samples: RankSamples, changes: [sign: 1 | -1, key: Buffer][]): void {
+export function shiftSamples(samples: RankSamples, changes: [sign: 1 | -1, key: KeyText][]): void {
   if (changes.length === 0 || samples.keys.length === 0) return;
   const delta = new Array<number>(samples.keys.length + 1).fill(0);
-  // A few changes: a handful of Buffer.compare calls each. Many: the text form, built once, pays for itself.
-  if (changes.length <= textFrom) {
-    for (const [sign, key] of changes) delta[lastKeyAtOrBelow(samples, key) + 1]! += sign;
+  // A few changes: a handful of Buffer.compare calls each, without building every sample's text (~2 ms at 20,000).
+  if (changes.length <= textFrom && !keyText.has(samples)) {
+    for (const [sign, key] of changes)
+      delta[lastKeyAtOrBelow(samples, Buffer.from(key, 'latin1')) + 1]! += sign;
   } else {
     const text = textOf(samples);
-    for (const [sign, key] of changes) delta[lastTextAtOrBelow(text, key.toString('latin1')) + 1]! += sign;
+    for (const [sign, key] of changes) delta[lastTextAtOrBelow(text, key) + 1]! += sign;
   }
   let running = 0;
   for (let i = 0; i < samples.ranks.length; i++) {
