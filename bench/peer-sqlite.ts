@@ -39,7 +39,7 @@ export const sqliteSettings = {
 } as const;
 
 const schema = `
-  CREATE TABLE images (
+  CREATE TABLE IF NOT EXISTS images (
     id INTEGER PRIMARY KEY,
     ns TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -52,16 +52,16 @@ const schema = `
     total_size INTEGER NOT NULL,
     UNIQUE (ns, name)
   );
-  CREATE TABLE image_labels (
+  CREATE TABLE IF NOT EXISTS image_labels (
     pair TEXT NOT NULL,
     name TEXT NOT NULL,
     ns TEXT NOT NULL,
     image_id INTEGER NOT NULL,
     PRIMARY KEY (pair, name, ns)
   ) WITHOUT ROWID;
-  CREATE TABLE content (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL, bytes BLOB) WITHOUT ROWID;
-  CREATE TABLE content_children (parent TEXT NOT NULL, child TEXT NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
-  CREATE TABLE metadata (
+  CREATE TABLE IF NOT EXISTS content (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL, bytes BLOB) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS content_children (parent TEXT NOT NULL, child TEXT NOT NULL, PRIMARY KEY (parent, child)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS metadata (
     ns TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
@@ -76,11 +76,11 @@ const schema = `
  * per index instead of a million random B-tree inserts each): what a SQLite user does for a bulk load.
  */
 const indexes = `
-  CREATE INDEX images_by_name ON images (name, ns);
-  CREATE INDEX images_by_created ON images (created, ns, name);
-  CREATE INDEX images_by_size ON images (total_size, ns, name);
-  CREATE INDEX images_by_digest ON images (digest);
-  CREATE INDEX image_labels_by_image ON image_labels (image_id);
+  CREATE INDEX IF NOT EXISTS images_by_name ON images (name, ns);
+  CREATE INDEX IF NOT EXISTS images_by_created ON images (created, ns, name);
+  CREATE INDEX IF NOT EXISTS images_by_size ON images (total_size, ns, name);
+  CREATE INDEX IF NOT EXISTS images_by_digest ON images (digest);
+  CREATE INDEX IF NOT EXISTS image_labels_by_image ON image_labels (image_id);
 `;
 const dropIndexes = `
   DROP INDEX images_by_name;

@@ -5,9 +5,11 @@
 // BENCH_SCALE=0.1 scales every count down (for working on the benchmark itself; results are written at 1 only).
 // BENCH_FILL_BATCH=50000 fills the stores in 50k-image transactions instead of one (much slower: see config).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import type { ImageRef } from '../src/shared/types';
 import { setValue } from '../src/main/store/metadata';
 import {
   dataNow,
@@ -17,8 +19,11 @@ import {
   prng,
   sampleIndexes,
   type ImageData,
+  type ImageSpec,
+  MetadataSet,
   type MetadataSpec,
 } from './data';
+import { fill, fillOnWorker, runFillWorker, total, type FillBatches } from './fill';
 import { now, sample, stats, timed, type Stats } from './measure';
 import { FilePerKey } from './peer-files';
 import { Imgmeta } from './peer-imgmeta';
@@ -43,8 +48,13 @@ const config = {
    * that cost as one batch into the full store. BENCH_FILL_BATCH=50000 runs the fill that way.
    */
   fillBatch: Number(process.env.BENCH_FILL_BATCH ?? '1000000'),
-  /** The batch size of the store's bulk path (~20k-50k per transaction): the metadata import and one image batch. */
+  /** The batch size of the store's bulk path (~20k-50k per transaction): the metadata import. */
   batch: 50_000,
+  /**
+   * One more image transaction into the full store, at the small end of the importers' batches (a commit costs about
+   * the pages its random keys touch, which at this size is already most index pages; 50,000 took 29 s of the run).
+   */
+  moreImages: Math.round(20_000 * scale),
   /** Images deleted (with their blobs) by the delete + GC step. */
   deleted: Math.round(10_000 * scale),
   pageSize: 100,
@@ -69,8 +79,8 @@ const resultsDir = join(benchDir, 'results');
 const rows: Row[] = [];
 /** Where the wall time goes: every progress line, also written to the results. */
 const timeline: string[] = [];
-const log = (message: string) => {
-  const line = `[${((now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`;
+const log = (message: string, at = now()) => {
+  const line = `[${((at - started) / 1000).toFixed(1).padStart(6)} s] ${message}`;
   timeline.push(line);
   process.stderr.write(`${line}\n`);
 };
@@ -133,27 +143,22 @@ interface ImagePeers {
 
 const imagePeers = (p: ImagePeers): ImagePeer[] => [p.imgmeta, p.lmdb, p.sqlite];
 
-function bulkCreate(p: ImagePeers, data: ImageData): void {
+function bulkCreate(fills: Record<keyof ImagePeers, FillBatches>, images: number): void {
   const figures: Row['figures'] = {};
-  for (const peer of imagePeers(p)) {
-    peer.putBlobs(data.blobs);
-    const batches: number[] = [];
-    for (let i = 0; i < data.images.length; i += config.fillBatch) {
-      batches.push(timed(() => peer.createImages(data.images.slice(i, i + config.fillBatch))).ms);
-    }
-    const ms = batches.reduce((a, b) => a + b, 0);
+  for (const [peer, batches] of Object.entries(fills) as [PeerId, FillBatches][]) {
+    const ms = total(batches);
     const growth =
       batches.length === 1
         ? 'one transaction'
         : `first batch ${(batches[0]! / 1000).toFixed(1)} s, last ${(batches[batches.length - 1]! / 1000).toFixed(1)} s`;
-    figures[peer.id] = rate(data.images.length, ms, `${(ms / 1000).toFixed(1)} s total; ${growth}`);
-    log(`bulk create ${peer.id}: ${(ms / 1000).toFixed(1)} s (${growth})`);
+    figures[peer] = rate(images, ms, `${(ms / 1000).toFixed(1)} s total; ${growth}`);
   }
   rows.push({
     id: 'images.bulkCreate',
-    operation: `bulk create ${config.images.toLocaleString('en')} images (${config.fillBatch >= config.images ? 'one durable transaction' : `${config.fillBatch / 1000}k per durable transaction`})`,
+    operation: `bulk create ${images.toLocaleString('en')} images (${config.fillBatch >= images ? 'one durable transaction' : `${config.fillBatch / 1000}k per durable transaction`})`,
     figures,
     checks: [],
+    note: 'the three fills run at once, a core each: imgmeta on the main thread, raw lmdb-js then SQLite on a worker thread',
   });
 }
 
@@ -320,7 +325,7 @@ function nameSubstring(p: ImagePeers): void {
   });
 }
 
-function liveStore(p: ImagePeers, data: ImageData): void {
+function liveStore(p: ImagePeers, run: ImageRun): void {
   // A deep sorted page right after an unrelated write (a metadata set): does the catalog keep its sorted results?
   const query: PageQuery = {
     sort: 'created',
@@ -345,7 +350,7 @@ function liveStore(p: ImagePeers, data: ImageData): void {
     checks: [check.under(10)],
     note: 'a write that touches no image',
   });
-  const template = data.images[0]!;
+  const template = run.template;
   p.imgmeta.createImages([{ ...template, name: 'docker.io/library/bench:after', createdAt: dataNow }]);
   const afterImage = timed(() => p.imgmeta.page(query)).ms;
   rows.push({
@@ -359,9 +364,8 @@ function liveStore(p: ImagePeers, data: ImageData): void {
 }
 
 /** The store's bulk path at scale: one batch of the documented size (~20k-50k per transaction) into the full store. */
-function imagesBatch(p: ImagePeers, data: ImageData): void {
-  const existing = new Set(data.images.map((i) => imageId(i.namespace, i.name)));
-  const batch = generateImages(config.batch, 0, 43, existing).images;
+function imagesBatch(p: ImagePeers, run: ImageRun): void {
+  const batch = run.more;
   const figures: Row['figures'] = {};
   for (const peer of imagePeers(p)) {
     const ms = timed(() => peer.createImages(batch)).ms;
@@ -370,15 +374,15 @@ function imagesBatch(p: ImagePeers, data: ImageData): void {
   }
   rows.push({
     id: 'images.batchIntoFull',
-    operation: `create ${config.batch.toLocaleString('en')} more images in one transaction (store holds ${config.images.toLocaleString('en')})`,
+    operation: `create ${config.moreImages.toLocaleString('en')} more images in one transaction (store holds ${config.images.toLocaleString('en')})`,
     figures,
     checks: [],
     note: 'random keys touch nearly every index page, and LMDB copies each touched page on commit',
   });
 }
 
-function deleteAndGc(p: ImagePeers, data: ImageData): void {
-  const refs = data.doomed.map((i) => ({ namespace: data.images[i]!.namespace, name: data.images[i]!.name }));
+function deleteAndGc(p: ImagePeers, run: ImageRun): void {
+  const refs = run.doomed;
   const figures: Row['figures'] = {};
   const removed = new Set<number>();
   for (const peer of imagePeers(p)) {
@@ -387,11 +391,11 @@ function deleteAndGc(p: ImagePeers, data: ImageData): void {
     figures[peer.id] = once(del + gc, `delete ${del.toFixed(0)} ms + gc ${gc.toFixed(0)} ms`);
     log(`delete + gc ${peer.id}: ${del.toFixed(0)} + ${gc.toFixed(0)} ms`);
   }
-  if (removed.size !== 1 || !removed.has(data.blobs.length))
-    throw new Error(`gc: peers removed ${[...removed].join(', ')}, expected ${data.blobs.length}`);
+  if (removed.size !== 1 || !removed.has(run.blobs))
+    throw new Error(`gc: peers removed ${[...removed].join(', ')}, expected ${run.blobs}`);
   rows.push({
     id: 'images.deleteGc',
-    operation: `delete ${refs.length.toLocaleString('en')} images (purge) + GC of their ${data.blobs.length.toLocaleString('en')} blobs`,
+    operation: `delete ${refs.length.toLocaleString('en')} images (purge) + GC of their ${run.blobs.toLocaleString('en')} blobs`,
     figures,
     checks: [],
     note: 'raw: digest-index lookup per stored blob, then sweep; sqlite: recursive CTE mark + DELETE',
@@ -408,7 +412,33 @@ function deleteAndGc(p: ImagePeers, data: ImageData): void {
   });
 }
 
-function imageBenchmarks(p: ImagePeers, data: ImageData): void {
+/**
+ * What the image rows need of the generated data once the stores are filled; the million generated records are let go
+ * (see MetadataSet for why).
+ */
+interface ImageRun {
+  images: number;
+  /** An image to copy for the one-image write. */
+  template: ImageSpec;
+  /** The batch written into the full store: new names. */
+  more: ImageSpec[];
+  /** The images the delete + GC step removes, and how many blobs only they hold. */
+  doomed: ImageRef[];
+  blobs: number;
+}
+
+function imageRun(data: ImageData): ImageRun {
+  const existing = new Set(data.images.map((i) => imageId(i.namespace, i.name)));
+  return {
+    images: data.images.length,
+    template: data.images[0]!,
+    more: generateImages(config.moreImages, 0, 43, existing).images,
+    doomed: data.doomed.map((i) => ({ namespace: data.images[i]!.namespace, name: data.images[i]!.name })),
+    blobs: data.blobs.length,
+  };
+}
+
+function imageBenchmarks(p: ImagePeers, run: ImageRun, fills: Record<keyof ImagePeers, FillBatches>): void {
   const q = (sort: PageQuery['sort'], offset: number, label?: string): PageQuery => ({
     sort,
     order: 'asc',
@@ -420,7 +450,7 @@ function imageBenchmarks(p: ImagePeers, data: ImageData): void {
   const spread = (base: number) => (i: number) =>
     base + ((i * 7919) % Math.min(1000, Math.max(1, Math.floor(base / 2))));
 
-  bulkCreate(p, data);
+  bulkCreate(fills, run.images);
   countAll(p);
   countNamespace(p);
   pageRow(p, 'images.firstPage', 'first page of 100 by name', q('name', 0), { orders: false });
@@ -496,9 +526,9 @@ function imageBenchmarks(p: ImagePeers, data: ImageData): void {
     },
   );
   log('label pages done');
-  liveStore(p, data);
-  imagesBatch(p, data);
-  deleteAndGc(p, data);
+  liveStore(p, run);
+  imagesBatch(p, run);
+  deleteAndGc(p, run);
 }
 
 // ---- metadata ---------------------------------------------------------------------------------------------------
@@ -516,7 +546,7 @@ interface SetLatencies {
   afterBulk: Partial<Record<PeerId, number[]>>;
 }
 
-function metadataBulk(p: MetadataPeers, keys: MetadataSpec[], extra: MetadataSpec[]): SetLatencies {
+function metadataBulk(p: MetadataPeers, keys: MetadataSet, extra: MetadataSpec[]): SetLatencies {
   const figures: Row['figures'] = {};
   const afterBulk: SetLatencies['afterBulk'] = {};
   for (const peer of metadataPeers(p)) {
@@ -547,7 +577,7 @@ function metadataBulk(p: MetadataPeers, keys: MetadataSpec[], extra: MetadataSpe
   return { afterBulk };
 }
 
-function metadataGet(p: MetadataPeers, keys: MetadataSpec[]): void {
+function metadataGet(p: MetadataPeers, keys: MetadataSet): void {
   const rnd = prng(11);
   const samples = {
     all: sampleIndexes(rnd, 10_000, config.metadataKeys),
@@ -559,7 +589,7 @@ function metadataGet(p: MetadataPeers, keys: MetadataSpec[]): void {
     const picks = peer.id === 'files' ? samples.files : samples.all;
     const s = latency(
       (i) => {
-        if (!peer.get(keys[picks[i % picks.length]!]!.key))
+        if (!peer.get(keys.key(picks[i % picks.length]!)))
           throw new Error(`${peer.id}: a key it holds is missing`);
       },
       { maxN: 10_000, budgetMs: 3000, warmup: 100 },
@@ -667,13 +697,15 @@ function metadataSingleSets(p: MetadataPeers, latencies: SetLatencies, extra: Me
   });
 }
 
-function metadataBenchmarks(p: MetadataPeers): void {
-  const all = generateMetadata(config.metadataKeys + config.singleSetsAfterBulk + config.singleSets);
-  const keys = all.slice(0, config.metadataKeys);
-  const extra = all.slice(config.metadataKeys);
-  log('metadata generated');
-  const latencies = metadataBulk(p, keys, extra);
-  metadataGet(p, keys);
+/** Every metadata key the run writes: the bulk import's, then the single sets'. */
+const metadataToWrite = () =>
+  MetadataSet.pack(generateMetadata(config.metadataKeys + config.singleSetsAfterBulk + config.singleSets));
+
+function metadataBenchmarks(p: MetadataPeers, all: MetadataSet): void {
+  // The bulk import writes the first config.metadataKeys entries; the single sets write the rest.
+  const extra = all.slice(config.metadataKeys, all.length);
+  const latencies = metadataBulk(p, all, extra);
+  metadataGet(p, all);
   metadataList(p);
   metadataSingleSets(p, latencies, extra);
 }
@@ -692,7 +724,16 @@ function sourceState(): { commit?: string; uncommitted?: string[] } {
   }
 }
 
-function main(): void {
+/** Generates the images and fills imgmeta; only what the later rows need outlives this call. */
+function fillImgmeta(imgmeta: Imgmeta): { imgmetaFill: FillBatches; run: ImageRun } {
+  const generation = timed(() => generateImages(config.images, config.deleted));
+  log(`generated ${config.images} images in ${generation.ms.toFixed(0)} ms`);
+  const imgmetaFill = fill(imgmeta, generation.value, config.fillBatch);
+  log(`bulk create imgmeta: ${(total(imgmetaFill) / 1000).toFixed(1)} s`);
+  return { imgmetaFill, run: imageRun(generation.value) };
+}
+
+async function main(): Promise<void> {
   const source = sourceState();
   const sqlite = loadSqlite(benchDir);
   const dir = mkdtempSync(join(tmpdir(), 'imgmeta-bench-'));
@@ -700,16 +741,32 @@ function main(): void {
   log(`temp dir ${dir}; scale ${scale}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
   let settings: Record<string, unknown> = {};
   try {
-    const generation = timed(() => generateImages(config.images, config.deleted));
-    log(`generated ${config.images} images in ${generation.ms.toFixed(0)} ms`);
+    const paths = { lmdb: join(dir, 'lmdb'), sqlite: join(dir, 'sqlite.db') };
+    const others = fillOnWorker(
+      {
+        images: config.images,
+        deleted: config.deleted,
+        batchSize: config.fillBatch,
+        lmdbPath: paths.lmdb,
+        sqlitePath: paths.sqlite,
+        benchDir,
+      },
+      log,
+    );
     const imgmeta = new Imgmeta(join(dir, 'imgmeta'));
-    const lmdb = new RawLmdb(join(dir, 'lmdb'));
-    const db = new Sqlite(sqlite.Database, join(dir, 'sqlite.db'));
+    const { imgmetaFill, run } = fillImgmeta(imgmeta);
+    // Generated while the worker finishes its fills (the main thread would wait for it anyway).
+    const metadata = metadataToWrite();
+    log('metadata generated');
+    const fills = { imgmeta: imgmetaFill, ...(await others) };
+    log('fills done');
+    const lmdb = new RawLmdb(paths.lmdb);
+    const db = new Sqlite(sqlite.Database, paths.sqlite);
     const files = new FilePerKey(join(dir, 'files'));
     settings = db.settings();
     try {
-      imageBenchmarks({ imgmeta, lmdb, sqlite: db }, generation.value);
-      metadataBenchmarks({ imgmeta, lmdb, sqlite: db, files });
+      imageBenchmarks({ imgmeta, lmdb, sqlite: db }, run, fills);
+      metadataBenchmarks({ imgmeta, lmdb, sqlite: db, files }, metadata);
     } finally {
       for (const peer of [imgmeta, lmdb, db, files]) {
         log(`closing ${peer.id}`);
@@ -717,8 +774,13 @@ function main(): void {
       }
     }
   } finally {
-    const cleanup = timed(() => rmSync(dir, { recursive: true, force: true })).ms;
-    log(`removed ${dir} in ${(cleanup / 1000).toFixed(1)} s`);
+    // Each store on its own line: removing them is part of the wall time.
+    const each = readdirSync(dir).map(
+      (entry) =>
+        `${entry} ${(timed(() => rmSync(join(dir, entry), { recursive: true, force: true })).ms / 1000).toFixed(1)} s`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+    log(`removed ${dir}: ${each.join(', ')}`);
   }
 
   const wallSeconds = (now() - started) / 1000;
@@ -766,4 +828,10 @@ function main(): void {
   process.stdout.write(`written: ${relative(process.cwd(), join(resultsDir, 'store.json'))}, store.md\n`);
 }
 
-main();
+// The same bundle runs on the fill worker (fill.ts): there it fills the peers and nothing else.
+if (isMainThread)
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+else runFillWorker();
