@@ -127,7 +127,12 @@ describe('binary values', () => {
       const got = await service['metadata.get']({ namespace: 'bin', key });
       expect(got.size).toBe(value.byteLength);
       expect(got.value).toBeInstanceOf(Uint8Array);
+      expect(got.value.constructor, 'a plain Uint8Array, not a Buffer').toBe(Uint8Array);
       expect(Buffer.from(got.value).equals(Buffer.from(value)), key).toBe(true);
+      // Each get is the caller's own copy: changing it changes neither the store nor the next get.
+      got.value.fill(7);
+      const again = await service['metadata.get']({ namespace: 'bin', key });
+      expect(Buffer.from(again.value).equals(Buffer.from(value)), key).toBe(true);
     }
   });
 

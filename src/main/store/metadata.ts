@@ -34,7 +34,25 @@ export function namespaces(env: StoreEnv): MetadataNamespace[] {
 export function getValue(env: StoreEnv, namespace: string, key: string): MetadataValue {
   const s = env.dbs.metadata.get([namespace, key]);
   if (!s) throw notFound(`metadata key ${key} not found in namespace ${namespace}`);
-  return { namespace, ...info(key, s), value: new Uint8Array(s.b) };
+  return {
+    namespace,
+    key,
+    size: s.b.byteLength,
+    version: s.v,
+    updatedAt: iso(s.u),
+    value: plainBytes(s.b),
+  };
+}
+
+/**
+ * The value as a plain Uint8Array (what the API declares; a Buffer would serialize differently), without copying it
+ * again: lmdb-js already decoded it into a fresh copy (copyBuffers), which the view takes over.
+ */
+function plainBytes(b: Uint8Array): Uint8Array {
+  if (b.constructor === Uint8Array) return b;
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength
+    ? new Uint8Array(b.buffer, 0, b.byteLength)
+    : new Uint8Array(b);
 }
 
 function checkVersion(
