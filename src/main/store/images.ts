@@ -359,6 +359,8 @@ export function listByIndex(
     reverse,
     offset: skip,
     exclusiveStart: exclusive,
+    // The page, one more to know whether there is a next page, and the cursor's own key when it still exists.
+    limit: q.limit + (after ? 2 : 1),
     snapshot: true,
   })) {
     if (after && lastKey === undefined && encodeKey(key as Key).equals(after)) {
