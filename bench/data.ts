@@ -443,6 +443,13 @@ export function generateMetadata(count: number, seed = 7): MetadataSpec[] {
  * Generated metadata entries held packed: the keys in one string, the values in one buffer. A million small objects
  * kept for the whole run made every later V8 collection walk them, and the single-shot rows pay for collections.
  */
+export interface MetadataSetParts {
+  keys: string;
+  keyEnds: Uint32Array;
+  values: Uint8Array;
+  valueEnds: Uint32Array;
+}
+
 export class MetadataSet {
   private constructor(
     private readonly keys: string,
@@ -465,6 +472,21 @@ export class MetadataSet {
       keyEnds,
       Buffer.concat(specs.map((s) => s.value)),
       valueEnds,
+    );
+  }
+
+  /** Its parts, to post to another thread (the buffers can be transferred rather than copied). */
+  parts(): MetadataSetParts {
+    return { keys: this.keys, keyEnds: this.keyEnds, values: this.values, valueEnds: this.valueEnds };
+  }
+
+  static fromParts(p: MetadataSetParts): MetadataSet {
+    // A posted Buffer arrives as a plain Uint8Array over the same memory.
+    return new MetadataSet(
+      p.keys,
+      p.keyEnds,
+      Buffer.from(p.values.buffer, p.values.byteOffset, p.values.byteLength),
+      p.valueEnds,
     );
   }
 

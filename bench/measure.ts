@@ -1,4 +1,5 @@
 // Timing helpers: wall-clock milliseconds from the monotonic clock, percentiles over samples.
+import { PerformanceObserver } from 'node:perf_hooks';
 
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -59,3 +60,50 @@ export const formatRate = (perSecond: number) =>
     : perSecond >= 1e3
       ? `${(perSecond / 1e3).toFixed(1)}k/s`
       : `${perSecond.toFixed(0)}/s`;
+
+/**
+ * V8 collections seen during the run (observed continuously; entries arrive asynchronously, so ask after the work).
+ * Single-shot rows are one measurement each, and a collection landing inside one can double it: the report says so.
+ */
+export class GcLog {
+  private readonly entries: { start: number; end: number }[] = [];
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      this.entries.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Milliseconds of collection between two performance.now() readings. */
+  within(start: number, end: number): number {
+    return this.entries.reduce(
+      (ms, e) => ms + Math.max(0, Math.min(end, e.end) - Math.max(start, e.start)),
+      0,
+    );
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
+
+/** One timed call with what else it paid for: major page faults (reads from disk) and its performance.now() window. */
+export function timedOnce<T>(fn: () => T): {
+  ms: number;
+  value: T;
+  majorFaults: number;
+  window: [number, number];
+} {
+  const faults = process.resourceUsage().majorPageFault;
+  const start = performance.now();
+  const value = fn();
+  const end = performance.now();
+  return {
+    ms: end - start,
+    value,
+    majorFaults: process.resourceUsage().majorPageFault - faults,
+    window: [start, end],
+  };
+}

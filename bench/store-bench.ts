@@ -15,7 +15,6 @@ import {
   dataNow,
   generateImages,
   imageId,
-  generateMetadata,
   prng,
   sampleIndexes,
   type ImageData,
@@ -24,7 +23,7 @@ import {
   type MetadataSpec,
 } from './data';
 import { fill, fillOnWorker, runFillWorker, total, type FillBatches } from './fill';
-import { now, sample, stats, timed, type Stats } from './measure';
+import { GcLog, now, sample, stats, timed, timedOnce, type Stats } from './measure';
 import { FilePerKey } from './peer-files';
 import { Imgmeta } from './peer-imgmeta';
 import { RawLmdb } from './peer-lmdb';
@@ -110,6 +109,28 @@ function latency(
 const p50 = (s: Stats, note?: string): Figure => ({ value: s.p50, unit: 'ms', stats: s, note });
 const p99 = (s: Stats, note?: string): Figure => ({ value: s.p99, unit: 'ms', stats: s, note });
 const once = (ms: number, note?: string): Figure => ({ value: ms, unit: 'ms', note });
+
+const gcLog = new GcLog();
+/** The single-shot figures and when they ran: noteCollections adds the V8 collections that fell inside each. */
+const singleShots: { figure: Figure; window: [number, number] }[] = [];
+
+const joinNotes = (...notes: (string | undefined)[]) => notes.filter(Boolean).join('; ') || undefined;
+
+/** One measurement of `fn` (a first query: only the first one is), with the major page faults it took. */
+function singleShot(fn: () => unknown): Figure {
+  const t = timedOnce(fn);
+  const figure = once(t.ms, t.majorFaults > 0 ? `${t.majorFaults} major page faults` : undefined);
+  singleShots.push({ figure, window: t.window });
+  return figure;
+}
+
+function noteCollections(): void {
+  for (const { figure, window } of singleShots) {
+    const ms = gcLog.within(...window);
+    if (ms >= 0.1) figure.note = joinNotes(figure.note, `V8 collections took ${ms.toFixed(1)} ms of it`);
+  }
+  gcLog.stop();
+}
 const rate = (count: number, ms: number, note?: string): Figure => ({
   value: (count / ms) * 1000,
   unit: 'rate',
@@ -240,21 +261,21 @@ function pageRow(
  */
 function firstAfterOpen(p: ImagePeers): void {
   p.imgmeta.reopen();
-  const deep = timed(() =>
+  const deep = singleShot(() =>
     p.imgmeta.page({ sort: 'name', order: 'asc', offset: config.deepName, limit: config.pageSize }),
-  ).ms;
-  const substring = timed(() => p.imgmeta.nameContains('nginx:1', config.pageSize)).ms;
+  );
+  const substring = singleShot(() => p.imgmeta.nameContains('nginx:1', config.pageSize));
   rows.push({
     id: 'images.deepAfterOpen',
     operation: `page at ${config.deepName.toLocaleString('en')} by name, first after open (cold)`,
-    figures: { imgmeta: once(deep) },
+    figures: { imgmeta: deep },
     checks: [],
     note: 'paid once per process',
   });
   rows.push({
     id: 'images.substringAfterOpen',
     operation: 'first name-substring query after open (builds the catalog)',
-    figures: { imgmeta: once(substring) },
+    figures: { imgmeta: substring },
     checks: [],
     note: 'paid once per process, then kept current from the change log',
   });
@@ -262,11 +283,10 @@ function firstAfterOpen(p: ImagePeers): void {
 
 /** A new sort order or filter on a warm catalog: the first query sorts or filters every row, later pages slice. */
 function catalogFirstQuery(p: ImagePeers, id: string, operation: string, query: PageQuery): void {
-  const ms = timed(() => p.imgmeta.page(query)).ms;
   rows.push({
     id,
     operation,
-    figures: { imgmeta: once(ms) },
+    figures: { imgmeta: singleShot(() => p.imgmeta.page(query)) },
     checks: [check.under(10)],
     note: 'the first query of its kind (later pages of it are the warm row below)',
   });
@@ -342,21 +362,21 @@ function liveStore(p: ImagePeers, run: ImageRun): void {
       value,
     }),
   );
-  const afterMeta = timed(() => p.imgmeta.page(query)).ms;
+  const afterMeta = singleShot(() => p.imgmeta.page(query));
   rows.push({
     id: 'images.afterUnrelatedWrite',
     operation: `page at ${config.deepSorted.toLocaleString('en')} by created, first after a metadata write`,
-    figures: { imgmeta: once(afterMeta) },
+    figures: { imgmeta: afterMeta },
     checks: [check.under(10)],
     note: 'a write that touches no image',
   });
   const template = run.template;
   p.imgmeta.createImages([{ ...template, name: 'docker.io/library/bench:after', createdAt: dataNow }]);
-  const afterImage = timed(() => p.imgmeta.page(query)).ms;
+  const afterImage = singleShot(() => p.imgmeta.page(query));
   rows.push({
     id: 'images.afterOneImage',
     operation: `page at ${config.deepSorted.toLocaleString('en')} by created, first after creating one image`,
-    figures: { imgmeta: once(afterImage) },
+    figures: { imgmeta: afterImage },
     checks: [check.under(10)],
     note: 'one image written since the previous query in this order',
   });
@@ -400,13 +420,13 @@ function deleteAndGc(p: ImagePeers, run: ImageRun): void {
     checks: [],
     note: 'raw: digest-index lookup per stored blob, then sweep; sqlite: recursive CTE mark + DELETE',
   });
-  const rebuild = timed(() =>
+  const rebuild = singleShot(() =>
     p.imgmeta.page({ sort: 'name', order: 'asc', offset: config.deepName, limit: config.pageSize }),
-  ).ms;
+  );
   rows.push({
     id: 'images.afterBulkDelete',
     operation: `page at ${config.deepName.toLocaleString('en')} by name, first after the delete`,
-    figures: { imgmeta: once(rebuild) },
+    figures: { imgmeta: rebuild },
     checks: [check.under(10)],
     note: '10,000 images deleted in one transaction since the previous query',
   });
@@ -697,10 +717,6 @@ function metadataSingleSets(p: MetadataPeers, latencies: SetLatencies, extra: Me
   });
 }
 
-/** Every metadata key the run writes: the bulk import's, then the single sets'. */
-const metadataToWrite = () =>
-  MetadataSet.pack(generateMetadata(config.metadataKeys + config.singleSetsAfterBulk + config.singleSets));
-
 function metadataBenchmarks(p: MetadataPeers, all: MetadataSet): void {
   // The bulk import writes the first config.metadataKeys entries; the single sets write the rest.
   const extra = all.slice(config.metadataKeys, all.length);
@@ -750,15 +766,15 @@ async function main(): Promise<void> {
         lmdbPath: paths.lmdb,
         sqlitePath: paths.sqlite,
         benchDir,
+        // Every metadata key the run writes: the bulk import's, then the single sets'.
+        metadataEntries: config.metadataKeys + config.singleSetsAfterBulk + config.singleSets,
       },
       log,
     );
     const imgmeta = new Imgmeta(join(dir, 'imgmeta'));
     const { imgmetaFill, run } = fillImgmeta(imgmeta);
-    // Generated while the worker finishes its fills (the main thread would wait for it anyway).
-    const metadata = metadataToWrite();
-    log('metadata generated');
-    const fills = { imgmeta: imgmetaFill, ...(await others) };
+    const { fills: peerFills, metadata } = await others;
+    const fills = { imgmeta: imgmetaFill, ...peerFills };
     log('fills done');
     const lmdb = new RawLmdb(paths.lmdb);
     const db = new Sqlite(sqlite.Database, paths.sqlite);
@@ -783,6 +799,8 @@ async function main(): Promise<void> {
     log(`removed ${dir}: ${each.join(', ')}`);
   }
 
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the last collections' entries
+  noteCollections();
   const wallSeconds = (now() - started) / 1000;
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   const environment = {
