@@ -335,7 +335,7 @@ function indexPlan(
 
 /**
  * A page through an index range: a cursor continues from the last key with one seek, and an offset jumps through the
- * sparse position index: a seek plus a native skip of fewer than 512 keys, at any depth and in either direction.
+ * sparse position index: a seek plus a native skip of at most 2,048 keys, at any depth and in either direction.
  * Returns undefined when the query has filters only the catalog can answer.
  */
 export function listByIndex(

@@ -35,8 +35,8 @@ export interface RangeSpec {
 
 /**
  * A sparse position index over a sorted key range (an images sort index, a label index, a metadata namespace): a
- * boundary key every ~512 positions, so that the page at any position (a virtual list scrolled to row 900,000) is one
- * seek plus a native skip of a few hundred keys, in either direction. lmdb-js's own `offset` skips linearly from the
+ * boundary key every ~2,048 positions, so that the page at any position (a virtual list scrolled to row 900,000) is one
+ * seek plus a native skip of at most ~2,000 keys, in either direction. lmdb-js's own `offset` skips linearly from the
  * start (about 100 ms at depth 900,000) and LMDB has no order-statistic tree.
  *
  * Samples are built lazily with native skips, only for ranges someone jumps deep into. When the store changes, the

@@ -10,7 +10,7 @@ import { encodeKey, type Key } from './keys';
 export const spacing = 2048;
 
 /**
- * Rank samples over a whole key space (a database): every ~512th key with its rank, the number of keys in the
+ * Rank samples over a whole key space (a database): every ~2,048th key with its rank, the number of keys in the
  * database that sort before it. A rank stays well defined when its key is deleted, and a logged insert or removal
  * shifts the ranks of exactly the samples above it; so one set of samples answers "the key at position N" for every
  * range of the space (a sort order, a label, a namespace), after a short native count of where the range starts.
