@@ -116,10 +116,13 @@ const singleShots: { figure: Figure; window: [number, number] }[] = [];
 
 const joinNotes = (...notes: (string | undefined)[]) => notes.filter(Boolean).join('; ') || undefined;
 
-/** One measurement of `fn` (a first query: only the first one is), with the major page faults it took. */
+/** One measurement of `fn` (a first query: only the first one is), with the page faults it took. */
 function singleShot(fn: () => unknown): Figure {
   const t = timedOnce(fn);
-  const figure = once(t.ms, t.majorFaults > 0 ? `${t.majorFaults} major page faults` : undefined);
+  const figure = once(
+    t.ms,
+    `${t.minorFaults} minor page faults${t.majorFaults > 0 ? `, ${t.majorFaults} major` : ''}`,
+  );
   singleShots.push({ figure, window: t.window });
   return figure;
 }
