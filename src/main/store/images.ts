@@ -49,12 +49,14 @@ export const nameSummary = (s: StoredImage): NameSummary => [
 function recordFromSummary(ns: string, name: string, summary: NameSummary): ImageRecord | undefined {
   if (summary.length < 6) return undefined;
   const [c, z, , pairs, u, t] = summary as [...CatalogSummary, number, Descriptor];
-  const labels: Labels = {};
-  // Label keys never contain '=' (labelKeySchema): the first one ends the key.
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  // Label keys never contain '=' (labelKeySchema): the first one ends the key. fromEntries defines own properties,
+  // whatever a key says.
+  const labels: Labels = Object.fromEntries(
+    pairs.map((pair) => {
+      const eq = pair.indexOf('=');
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    }),
+  );
   return toImageRecord(ns, name, { t, l: labels, c, u, z });
 }
 

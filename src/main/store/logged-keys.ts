@@ -24,13 +24,14 @@ const maxKeyBytes = 2048;
  * decodes one buffer and slices views of it.
  */
 export class LoggedKeys {
-  private bytes = Buffer.allocUnsafe(16_384);
+  /** Allocated by the first key: most transactions log a few keys or none. */
+  private bytes = Buffer.alloc(0);
   private at = 0;
   count = 0;
 
   add(space: KeySpace, sign: 1 | -1, key: Key): void {
     if (this.bytes.length - this.at < maxKeyBytes + 4) {
-      const grown = Buffer.allocUnsafe(this.bytes.length * 2);
+      const grown = Buffer.allocUnsafe(Math.max(4 * (maxKeyBytes + 4), this.bytes.length * 2));
       this.bytes.copy(grown, 0, 0, this.at);
       this.bytes = grown;
     }

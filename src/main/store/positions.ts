@@ -185,14 +185,13 @@ export class SparsePositions {
   /** Applies the logged key changes since the samples were true; false when the range must be sampled again. */
   private shift(samples: Samples, spec: RangeSpec, seq: number): boolean {
     if (seq - samples.seq >= changeLogLength) return false;
-    const [low, high] = (spec.reverse ? [spec.end, spec.start] : [spec.start, spec.end]).map((k) =>
-      k.toString('latin1'),
-    );
+    const low = (spec.reverse ? spec.end : spec.start).toString('latin1');
+    const high = (spec.reverse ? spec.start : spec.end).toString('latin1');
     let texts: KeyText[] | undefined;
     for (const { value } of this.env.dbs.changes.getRange({ start: samples.seq + 1, end: seq + 1 })) {
       if (value.k === 'reset') return false;
       for (const [sign, key] of loggedKeysOf(value.k, spec.space)) {
-        if (key < low! || key >= high!) continue;
+        if (key < low || key >= high) continue;
         texts ??= keyTexts(samples.keys);
         // A key moves every sample that comes after it in iteration order.
         for (let i = 1; i < texts.length; i++) {
