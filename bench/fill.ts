@@ -10,7 +10,7 @@ import { generateImages, generateMetadata, MetadataSet, type ImageData, type Met
 import { now } from './measure';
 import { RawLmdb } from './peer-lmdb';
 import { loadSqlite, Sqlite } from './peer-sqlite';
-import type { ImagePeer } from './peers';
+import type { ImagePeer, MetadataPeer } from './peers';
 
 /** Milliseconds of each durable image transaction of a fill. */
 export type FillBatches = number[];
@@ -25,6 +25,13 @@ export function fill(peer: ImagePeer, data: ImageData, batchSize: number): FillB
     batches.push(now() - start);
   }
   return batches;
+}
+
+/** One peer's import of the first `count` entries, `batchSize` per durable transaction; milliseconds in all. */
+export function importKeys(peer: MetadataPeer, keys: MetadataSet, count: number, batchSize: number): number {
+  const start = now();
+  for (let i = 0; i < count; i += batchSize) peer.setMany(keys.slice(i, Math.min(count, i + batchSize)));
+  return now() - start;
 }
 
 /** What the worker fills, and where: the stores the main thread opens afterwards. */
@@ -116,19 +123,17 @@ export function runWorker(): void {
   else runImportWorker(job);
 }
 
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+const log = (message: string) => post({ log: `worker: ${message}`, at: now() });
+
 function runImportWorker(job: WorkerMetadataJob): void {
-  const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-  const log = (message: string) => post({ log: `worker: ${message}`, at: now() });
   const metadata = MetadataSet.fromParts(job.metadata);
   const imports = { lmdb: 0, sqlite: 0 };
   for (const peer of [
     new RawLmdb(job.lmdbPath),
     new Sqlite(loadSqlite(job.benchDir).Database, job.sqlitePath),
   ]) {
-    const start = now();
-    for (let i = 0; i < job.count; i += job.batchSize)
-      peer.setMany(metadata.slice(i, Math.min(job.count, i + job.batchSize)));
-    imports[peer.id] = now() - start;
+    imports[peer.id] = importKeys(peer, metadata, job.count, job.batchSize);
     peer.close();
     log(`metadata bulk ${peer.id}: ${(imports[peer.id] / 1000).toFixed(1)} s`);
   }
@@ -136,8 +141,6 @@ function runImportWorker(job: WorkerMetadataJob): void {
 }
 
 function runFillWorker(job: WorkerFillJob): void {
-  const post = (m: WorkerMessage) => parentPort!.postMessage(m);
-  const log = (message: string) => post({ log: `worker: ${message}`, at: now() });
   const data = generateImages(job.images, job.deleted);
   log(`generated ${job.images} images`);
   const lmdb = new RawLmdb(job.lmdbPath);

@@ -22,7 +22,7 @@ import {
   MetadataSet,
   type MetadataSpec,
 } from './data';
-import { fill, fillOnWorker, importOnWorker, runWorker, total, type FillBatches } from './fill';
+import { fill, fillOnWorker, importKeys, importOnWorker, runWorker, total, type FillBatches } from './fill';
 import { GcLog, now, sample, stats, timed, timedOnce, type Stats } from './measure';
 import { FilePerKey } from './peer-files';
 import { Imgmeta } from './peer-imgmeta';
@@ -575,13 +575,6 @@ interface PeerPaths {
   sqlite: string;
 }
 
-/** One peer's import of the first `n` entries in batches; milliseconds. */
-function importKeys(peer: MetadataPeer, keys: MetadataSet, n: number): number {
-  const start = now();
-  for (let i = 0; i < n; i += config.batch) peer.setMany(keys.slice(i, Math.min(n, i + config.batch)));
-  return now() - start;
-}
-
 async function metadataBulk(
   p: MetadataPeers,
   keys: MetadataSet,
@@ -603,13 +596,13 @@ async function metadataBulk(
     },
     log,
   );
-  const ms = importKeys(p.imgmeta, keys, n);
+  const ms = importKeys(p.imgmeta, keys, n, config.batch);
   log(`metadata bulk imgmeta: ${(ms / 1000).toFixed(1)} s`);
   const figures: Row['figures'] = { imgmeta: imported(ms, 'beside the other two imports') };
   const { lmdb, sqlite } = await others;
   figures.lmdb = imported(lmdb, 'beside the imgmeta import');
   figures.sqlite = imported(sqlite, 'beside the imgmeta import');
-  const timedFiles = importKeys(p.files, keys, config.fileKeysTimed);
+  const timedFiles = importKeys(p.files, keys, config.fileKeysTimed, config.batch);
   figures.files = rate(
     config.fileKeysTimed,
     timedFiles,
