@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type DatabaseOptions, type RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
+import { imageEncoder } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
 import { packSamples, sampleDatabase } from './samples';
@@ -241,7 +242,8 @@ export class StoreEnv {
     this.root = root;
     this.dbs = {
       meta: root.openDB('meta', {}),
-      images: root.openDB('images', {}),
+      // lmdb-js documents `encoder` (an object with encode and decode) but its typings leave it out.
+      images: root.openDB('images', { encoder: imageEncoder } as DatabaseOptions),
       index: root.openDB('index', {}),
       counts: root.openDB('counts', {}),
       content: root.openDB('content', {}),
