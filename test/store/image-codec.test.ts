@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkStore } from '../../src/main/store/check';
 import type { StoredImage } from '../../src/main/store/env';
 import { decodeImage, encodeImage } from '../../src/main/store/image-codec';
+import type { Key } from '../../src/main/store/keys';
 import { fakeDigest, listAll, seedImages, tempStore, type SeedImage } from '../helpers/store';
 
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
@@ -92,15 +93,15 @@ describe('image records on disk', () => {
         size: 100 + i,
         ...(i % 3 === 0 ? { annotations: { 'org.opencontainers.image.ref.name': `v${i}` } } : {}),
       },
-      labels: i % 2 ? { env: 'prod', team: `t${i}` } : {},
+      labels: (i % 2 ? { env: 'prod', team: `t${i}` } : {}) as Record<string, string>,
     }));
     const { store, service } = tempStore();
     seedImages(store, seeds);
     const listed = (await listAll(service, { sort: 'created', order: 'asc', limit: 9 }, 9)).items;
     // Rewrite every record the way an older build stored it, through lmdb-js's default encoding.
-    const older = store.env.root.openDB<StoredImage, unknown[]>('images', {});
+    const older = store.env.root.openDB<StoredImage, Key>('images', {});
     store.write(() => {
-      for (const { key, value } of [...store.env.dbs.images.getRange()]) older.put(key as unknown[], value);
+      for (const { key, value } of [...store.env.dbs.images.getRange()]) older.put(key, value);
     });
     const firstByte = (ns: string, name: string) => store.env.dbs.images.getBinary([ns, name])![0]!;
     // A msgpackr record: its structure definition first (fixext 1, type 0x72).
