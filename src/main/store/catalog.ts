@@ -2,7 +2,7 @@ import { invalidArgument } from '../../shared/errors';
 import type { ImageRecord, ImageRef, Page } from '../../shared/types';
 import { changeLogLength, type StoreEnv } from './env';
 import type { CatalogSummary, ListQuery } from './images';
-import { childrenOf, decodeCursor, encodeCursor, imageKey, type CursorState } from './keys';
+import { childrenOf, decodeCursor, encodeCursor, namespacedKey, type CursorState } from './keys';
 import { toImageRecord } from './records';
 
 interface Row {
@@ -193,7 +193,7 @@ export class Catalog {
     let last: Row | undefined;
     for (let i = offset; i < offset + q.limit && i < total; i++) {
       last = at(i);
-      const s = this.env.dbs.images.get(imageKey(last.ns, last.name));
+      const s = this.env.dbs.images.get(namespacedKey(last.ns, last.name));
       if (s) items.push(toImageRecord(last.ns, last.name, s));
     }
     const next = offset + q.limit;

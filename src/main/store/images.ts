@@ -15,7 +15,7 @@ import type {
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredImage, WriteContext } from './env';
 import type { SparsePositions } from './positions';
-import { childrenOf, decodeCursor, encodeKey, imageKey, indexCursor, type Key } from './keys';
+import { childrenOf, decodeCursor, encodeKey, namespacedKey, indexCursor, type Key } from './keys';
 import { toImageRecord } from './records';
 
 /**
@@ -139,7 +139,7 @@ export function replaceImage(
 }
 
 export function getStored(env: StoreEnv, ref: ImageRef): StoredImage {
-  const s = env.dbs.images.get(imageKey(ref.namespace, ref.name));
+  const s = env.dbs.images.get(namespacedKey(ref.namespace, ref.name));
   if (!s) throw notFound(`image ${ref.name} not found in namespace ${ref.namespace}`);
   return s;
 }
@@ -419,7 +419,7 @@ export function listByIndex(
           : undefined;
     if (record) items.push(record);
     else {
-      const s = env.dbs.images.get(imageKey(ref.namespace, ref.name));
+      const s = env.dbs.images.get(namespacedKey(ref.namespace, ref.name));
       if (!s) continue; // unreachable while indexes and records change in one transaction; `check` reports it
       items.push(toImageRecord(ref.namespace, ref.name, s));
     }

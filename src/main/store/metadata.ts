@@ -9,7 +9,7 @@ import type {
 import type { Database } from 'lmdb';
 import type { StoreEnv, StoredMetadata, WriteContext } from './env';
 import type { SparsePositions } from './positions';
-import { decodeCursor, encodeKey, indexCursor, startingWith, type Key } from './keys';
+import { decodeCursor, encodeKey, indexCursor, namespacedKey, startingWith, type Key } from './keys';
 import { iso } from './records';
 
 /**
@@ -32,7 +32,7 @@ export function namespaces(env: StoreEnv): MetadataNamespace[] {
 }
 
 export function getValue(env: StoreEnv, namespace: string, key: string): MetadataValue {
-  const s = env.dbs.metadata.get([namespace, key]);
+  const s = env.dbs.metadata.get(namespacedKey(namespace, key));
   if (!s) throw notFound(`metadata key ${key} not found in namespace ${namespace}`);
   return {
     namespace,

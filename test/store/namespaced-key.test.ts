@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeKey, imageKey } from '../../src/main/store/keys';
+import { encodeKey, namespacedKey } from '../../src/main/store/keys';
 import { fakeDigest, seedImages, tempStore } from '../helpers/store';
 
 // Any text: control characters, the escaped code units 0-4, lone surrogates, astral characters, empty strings and
@@ -22,18 +22,18 @@ const part = fc.oneof(
   ),
 );
 
-describe('the images key of a record read', () => {
+describe('the [namespace, name] key of a record read', () => {
   it('is byte for byte the key lmdb-js writes for [namespace, name], whatever the text', () => {
     fc.assert(
       fc.property(part, part, (ns, name) => {
-        expect(imageKey(ns, name).equals(encodeKey([ns, name]))).toBe(true);
+        expect(namespacedKey(ns, name).equals(encodeKey([ns, name]))).toBe(true);
       }),
       { numRuns: 2000 },
     );
   });
 
-  it('finds the record written under the array key, non-ASCII names included', () => {
-    const { store } = tempStore();
+  it('finds the image and the metadata value written under the array key, non-ASCII names included', async () => {
+    const { store, service } = tempStore();
     const names = ['docker.io/library/nginx:1.25', 'registry.example/ünïcode/app:v1', 'ghcr.io/acme/api:🚀'];
     seedImages(
       store,
@@ -44,6 +44,11 @@ describe('the images key of a record read', () => {
       })),
     );
     for (const [i, name] of names.entries())
-      expect(store.env.dbs.images.get(imageKey('k8s.io', name))?.t.digest).toBe(fakeDigest(i));
+      expect(store.env.dbs.images.get(namespacedKey('k8s.io', name))?.t.digest).toBe(fakeDigest(i));
+    for (const key of ['sha256/ab', 'repositories/ünï/tags', 'emoji/🚀']) {
+      await service['metadata.set']({ namespace: 'distribution', key, value: new TextEncoder().encode(key) });
+      const got = await service['metadata.get']({ namespace: 'distribution', key });
+      expect(new TextDecoder().decode(got.value)).toBe(key);
+    }
   });
 });
