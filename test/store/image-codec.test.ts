@@ -8,24 +8,39 @@ import type { Key } from '../../src/main/store/keys';
 import { fakeDigest, listAll, seedImages, tempStore, type SeedImage } from '../helpers/store';
 
 const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+// The API refuses __proto__ as a label or annotation key (schemas.ts withoutProtoKey), and msgpackr renames it when it
+// decodes a map; fast-check likes to generate it.
+const objectKey = text.filter((k) => k !== '__proto__');
 const storedImage: fc.Arbitrary<StoredImage> = fc.record({
-  t: fc.record(
-    {
-      mediaType: fc.constantFrom(
-        'application/vnd.oci.image.index.v1+json',
-        'application/vnd.docker.distribution.manifest.v2+json',
+  // Descriptors in any field order (importers write them as their source does), some with undefined fields.
+  t: fc
+    .tuple(
+      fc.record(
+        {
+          mediaType: fc.constantFrom(
+            'application/vnd.oci.image.index.v1+json',
+            'application/vnd.docker.distribution.manifest.v2+json',
+          ),
+          digest: fc.nat().map(fakeDigest),
+          size: fc.maxSafeNat(),
+          annotations: fc.dictionary(objectKey, text, { maxKeys: 4 }),
+          platform: fc.record({ architecture: text, os: text }),
+          urls: fc.array(text, { maxLength: 3 }),
+          artifactType: fc.constant('application/vnd.example+json'),
+        },
+        { requiredKeys: ['mediaType', 'digest', 'size'] },
       ),
-      digest: fc.nat().map(fakeDigest),
-      size: fc.maxSafeNat(),
-      annotations: fc.dictionary(text, text, { maxKeys: 4 }),
-      platform: fc.record({ architecture: text, os: text }),
-      urls: fc.array(text, { maxLength: 3 }),
-      artifactType: fc.constant('application/vnd.example+json'),
-    },
-    { requiredKeys: ['mediaType', 'digest', 'size'] },
-  ),
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([t, reversed, withUndefined]) => {
+      const entries: [string, unknown][] = Object.entries(t);
+      if (reversed) entries.reverse();
+      if (withUndefined) entries.push(['platform', undefined]);
+      return Object.fromEntries(entries) as unknown as StoredImage['t'];
+    }),
   // Keys that mean something to a plain object, too (the boundary refuses __proto__: see below).
-  l: fc.dictionary(fc.oneof(text, fc.constantFrom('constructor', 'toString', 'hasOwnProperty')), text, {
+  l: fc.dictionary(fc.oneof(objectKey, fc.constantFrom('constructor', 'toString', 'hasOwnProperty')), text, {
     maxKeys: 8,
   }),
   c: fc.maxSafeNat(),
@@ -45,11 +60,14 @@ const sample: StoredImage = {
 const olderPackr = new Packr({});
 
 describe('image records on disk', () => {
-  it('read back exactly as written: target fields, labels in their order, times and size', () => {
+  it('read back exactly as written: target fields and labels in their order, times and size', () => {
     fc.assert(
       fc.property(storedImage, (s) => {
         const back = decodeImage(encodeImage(s));
         expect(back).toEqual(s);
+        // Exactly: the API prints what it reads, and `check` compares records with the name index as JSON.
+        expect(JSON.stringify(back)).toBe(JSON.stringify(s));
+        expect(Object.keys(back.t)).toEqual(Object.keys(s.t));
         expect(Object.keys(back.l)).toEqual(Object.keys(s.l));
         expect(Object.getPrototypeOf(back.l)).toBe(Object.prototype);
       }),
@@ -80,7 +98,7 @@ describe('image records on disk', () => {
   });
 
   it('refuse a layout this build does not know', () => {
-    expect(() => decodeImage(new Packr({ useRecords: false }).pack([2, 0, 0, 0]))).toThrow(/unknown layout/);
+    expect(() => decodeImage(new Packr({ useRecords: false }).pack([3, 0, 0, 0]))).toThrow(/unknown layout/);
   });
 
   it("from an older store list, get, update and check as before, and each rewrite uses today's layout", async () => {
