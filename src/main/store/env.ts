@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type Database, type DatabaseOptions, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
-import { imageEncoder } from './image-codec';
+import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
+import { metadataDatabase } from './metadata-codec';
 import { packSamples, sampleDatabase } from './samples';
 
 /** Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read. */
@@ -242,14 +243,13 @@ export class StoreEnv {
     this.root = root;
     this.dbs = {
       meta: root.openDB('meta', {}),
-      // lmdb-js documents `encoder` (an object with encode and decode) but its typings leave it out.
-      images: root.openDB('images', { encoder: imageEncoder } as DatabaseOptions),
+      images: root.openDB('images', imagesDatabase),
       index: root.openDB('index', {}),
       counts: root.openDB('counts', {}),
       content: root.openDB('content', {}),
       blobs: root.openDB('blobs', { encoding: 'binary' }),
       parents: root.openDB('parents', {}),
-      metadata: root.openDB('metadata', {}),
+      metadata: root.openDB('metadata', metadataDatabase),
       trash: root.openDB('trash', {}),
       changes: root.openDB('changes', { keyEncoding: 'uint32' }),
       pending: root.openDB('pending', {}),

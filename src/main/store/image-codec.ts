@@ -1,3 +1,4 @@
+import type { DatabaseOptions } from 'lmdb';
 import { Packr } from 'msgpackr';
 import type { Descriptor, Labels } from '../../shared/types';
 import type { StoredImage } from './env';
@@ -63,8 +64,11 @@ export function decodeImage(bytes: Uint8Array, options?: unknown): StoredImage {
   return { t, l, c: v[1] as number, u: v[2] as number, z: v[3] as number };
 }
 
-/** lmdb-js's value encoder interface: decoders that copy what they read get its fast shared-buffer reads. */
-export const imageEncoder = { encode: encodeImage, decode: decodeImage };
+/**
+ * The `images` database's options. lmdb-js documents `encoder` (encode and decode; a decoder that copies what it reads,
+ * as this one does, gets lmdb-js's fast shared-buffer reads) but its typings leave it out.
+ */
+export const imagesDatabase = { encoder: { encode: encodeImage, decode: decodeImage } } as DatabaseOptions;
 
 /** A plain assignment of '__proto__' would set the prototype instead of a label. */
 function setOwn(o: Labels, key: string, value: string): void {
