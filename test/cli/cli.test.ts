@@ -688,7 +688,7 @@ describe.concurrent('content, gc, check, trash, namespaces, info', { timeout: 12
     expect(namespacesTable.out).toMatch(/^NAMESPACE +IMAGES +TRASH\ndefault +1 +0\nother +1 +1\n$/);
     expect(info).toMatchObject({
       path: store,
-      schema: 1,
+      schema: 2,
       changeSeq: 5,
       images: 2,
       namespaces: 2,

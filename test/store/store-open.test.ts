@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { digestOf } from '../../src/main/store/content';
-import { mapSizeWithin, storeMapSize, storePageSize } from '../../src/main/store/env';
+import { mapSizeWithin, schemaVersion, storeMapSize, storePageSize } from '../../src/main/store/env';
 import { Store } from '../../src/main/store/store';
 import { ImgmetaError } from '../../src/shared/errors';
 import {
@@ -52,13 +52,40 @@ describe('opening a store', () => {
         fakeDigest(1),
       );
       expect(again.store.changeSeq()).toBe(seq);
-      expect((await again.service['store.info']({})).schema).toBe(1);
+      expect((await again.service['store.info']({})).schema).toBe(schemaVersion);
     } finally {
       again.dispose();
     }
     const empty = join(base, 'empty');
     mkdirSync(empty);
     openStore(empty).dispose();
+  });
+
+  it('marks a store of the schema before with this one when it opens it for writing, and reads what it holds', async () => {
+    const { dir, service, store } = tempStore();
+    await service['images.create'](imageInput('default', 'app:1', 1, { labels: { env: 'prod' } }));
+    await service['metadata.set']({ namespace: 'm', key: 'k', value: new Uint8Array([7]) });
+    store.close();
+    withRawEnv(dir, (root) => root.openDB('meta', {}).putSync('schema', schemaVersion - 1));
+
+    // Read-only: nothing is written, the mark included.
+    const reader = Store.open(dir, { readOnly: true });
+    expect(reader.info().schema).toBe(schemaVersion - 1);
+    reader.close();
+    withRawEnv(dir, (root) => expect(root.openDB('meta', {}).get('schema')).toBe(schemaVersion - 1));
+
+    // For writing: marked, so that a build of the schema before refuses it (the test below) instead of misreading it.
+    const writer = openStore(dir);
+    try {
+      expect((await writer.service['store.info']({})).schema).toBe(schemaVersion);
+      expect((await writer.service['images.get']({ namespace: 'default', name: 'app:1' })).labels).toEqual({
+        env: 'prod',
+      });
+      expect([...(await writer.service['metadata.get']({ namespace: 'm', key: 'k' })).value]).toEqual([7]);
+    } finally {
+      writer.dispose();
+    }
+    withRawEnv(dir, (root) => expect(root.openDB('meta', {}).get('schema')).toBe(schemaVersion));
   });
 
   it('refuses a store written by a newer schema, saying so', async () => {
@@ -116,7 +143,7 @@ describe('store.info', () => {
     const empty = await service['store.info']({});
     expect(empty).toMatchObject({
       path: dir,
-      schema: 1,
+      schema: schemaVersion,
       images: 0,
       namespaces: 0,
       trash: 0,

@@ -9,8 +9,12 @@ import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys'
 import { metadataDatabase } from './metadata-codec';
 import { packSamples, sampleDatabase } from './samples';
 
-/** Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read. */
-export const schemaVersion = 1;
+/**
+ * Bump when the on-disk layout changes; a store written by a newer schema is refused, never half-read.
+ * 2: image records and metadata values as MessagePack arrays (image-codec.ts, metadata-codec.ts), which a schema-1
+ * build would misread. This build reads schema-1 values as they are.
+ */
+export const schemaVersion = 2;
 
 /** An image record as stored: short field names because a million of them are read per full scan. */
 export interface StoredImage {
@@ -325,6 +329,24 @@ export class StoreEnv {
         `the store at ${this.path} has schema ${schema}, written by a newer imgmeta; this build reads schema ${schemaVersion} and earlier: upgrade imgmeta`,
       );
     }
+    if (schema < schemaVersion && !this.readOnly) this.markSchema();
+  }
+
+  /**
+   * Marks an older store with this build's schema before this build writes to it: what it writes, an older build
+   * would misread, and the mark makes such a build refuse the store with its own clear error instead. Nothing else
+   * changes (every older layout still reads here); read-only opens leave the mark alone.
+   */
+  private markSchema(): void {
+    this.root.transactionSync(() => {
+      const schema = this.dbs.meta.get('schema');
+      if (typeof schema === 'number' && schema < schemaVersion) this.dbs.meta.put('schema', schemaVersion);
+    });
+  }
+
+  /** The schema the store is marked with. */
+  schema(): number {
+    return this.dbs.meta.get('schema') as number;
   }
 
   /** The change counter: one cheap read, so pollers in other processes can notice writes. */

@@ -1,7 +1,7 @@
 import type { DeleteResult, ImageRef, NamespaceCount, StoreInfo } from '../../shared/types';
 import { Catalog } from './catalog';
 import { contentCount } from './gc';
-import { StoreEnv, schemaVersion, type StoreEnvOptions, type WriteContext } from './env';
+import { StoreEnv, type StoreEnvOptions, type WriteContext } from './env';
 import { listByIndex, type ListQuery } from './images';
 import { SparsePositions } from './positions';
 import { metadataKeyCount, namespaces as metadataNamespaces } from './metadata';
@@ -77,7 +77,7 @@ export class Store {
     const meta = metadataNamespaces(this.env);
     return {
       path: this.env.path,
-      schema: schemaVersion,
+      schema: this.env.schema(),
       changeSeq: this.env.changeSeq(),
       bytesOnDisk: this.env.bytesOnDisk(),
       images: this.env.count(['images*']),
