@@ -698,7 +698,7 @@ describe.concurrent('content, gc, check, trash, namespaces, info', { timeout: 12
       metadataKeys: 1,
     });
     expect(info.bytesOnDisk).toBeGreaterThan(0);
-    expect(infoHuman.out.startsWith(`Path:           ${store}\nSchema:         1\nChange counter: 5\n`)).toBe(
+    expect(infoHuman.out.startsWith(`Path:           ${store}\nSchema:         2\nChange counter: 5\n`)).toBe(
       true,
     );
   });
