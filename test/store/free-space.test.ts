@@ -25,7 +25,7 @@ describe('free pages', () => {
           ),
         );
     };
-    const pages = () => store.env.root.getStats().lastPageNumber as number;
+    const pages = () => (store.env.root.getStats() as { lastPageNumber: number }).lastPageNumber;
     rewrite();
     const first = pages();
     for (let round = 0; round < 5; round++) {
