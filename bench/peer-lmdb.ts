@@ -1,6 +1,7 @@
 // The ceiling: lmdb-js used directly on the same records ([namespace, name] -> the same stored image object), with
-// only the indexes a direct user needs for the measured queries, the same durability (overlappingSync off), page size and free-list limits, and no
-// counts, change log or catalog. Deep pages skip with getKeys({ offset }), which walks every key before the offset.
+// only the indexes a direct user needs for the measured queries, the same durability (overlappingSync off), page size
+// and free-list limits, and no counts, change log or catalog. Deep pages skip with getKeys({ offset }), which walks
+// every key before the offset.
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { storeFreeSpace, storePageSize, type StoredImage } from '../src/main/store/env';
 import { childrenOf, startingWith, type Key } from '../src/main/store/keys';
@@ -61,7 +62,7 @@ export class RawLmdb implements ImagePeer, MetadataPeer {
   private readonly metadata: Database<Buffer, Key>;
 
   constructor(path: string) {
-    // The store's page size, so that both sides pay the same free-list cost after bulk writes (like with like).
+    // The store's page size and free-list limits, so that both sides pay the same free-list cost after bulk writes.
     this.root = open({ path, maxDbs: 8, overlappingSync: false, pageSize: storePageSize, ...storeFreeSpace });
     this.images = this.root.openDB('images', {});
     this.index = this.root.openDB('index', {});
