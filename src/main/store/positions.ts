@@ -110,7 +110,7 @@ export class SparsePositions {
   private rankOf(samples: RankSamples, db: Database<unknown, Key>, bound: Buffer): number {
     const i = lastKeyAtOrBelow(samples, bound);
     if (i < 0) return db.getKeysCount({ end: bound, snapshot: true });
-    return samples.ranks[i]! + db.getKeysCount({ start: samples.keys[i]!, end: bound, snapshot: true });
+    return samples.ranks[i]! + db.getKeysCount({ start: samples.keys.at(i)!, end: bound, snapshot: true });
   }
 
   private locateByRank(
@@ -129,8 +129,8 @@ export class SparsePositions {
         if (ranks[mid]! <= target) lo = mid;
         else hi = mid - 1;
       }
-      if (lo < 0 || Buffer.compare(keys[lo]!, spec.start) < 0) return { start: spec.start, skip: offset };
-      return { start: keys[lo]!, skip: target - ranks[lo]! };
+      if (lo < 0 || Buffer.compare(keys.at(lo)!, spec.start) < 0) return { start: spec.start, skip: offset };
+      return { start: keys.at(lo)!, skip: target - ranks[lo]! };
     }
     // Backward from K, exclusive: the first key read is the last one before K, rank ranks[K] - 1.
     const target = this.rankOf(samples, spec.db, spec.start) - 1 - offset;
@@ -142,9 +142,9 @@ export class SparsePositions {
       if (ranks[mid]! > target) hi = mid;
       else lo = mid + 1;
     }
-    if (lo >= ranks.length || Buffer.compare(keys[lo]!, spec.start) >= 0)
+    if (lo >= ranks.length || Buffer.compare(keys.at(lo)!, spec.start) >= 0)
       return { start: spec.start, skip: offset };
-    return { start: keys[lo]!, skip: ranks[lo]! - 1 - target, exclusive: true };
+    return { start: keys.at(lo)!, skip: ranks[lo]! - 1 - target, exclusive: true };
   }
 
   private samples(spec: RangeSpec): Samples {
