@@ -40,7 +40,7 @@ export class PackedKeys implements SampleKeys {
 
   /** offsets[i]: where key i's length prefix starts; offsets[length] is the end of the bytes. */
   private constructor(
-    readonly bytes: Buffer,
+    private readonly bytes: Buffer,
     private readonly offsets: Int32Array,
   ) {}
 
