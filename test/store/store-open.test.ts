@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,24 @@ describe('opening a store', () => {
     expect(err.message).toContain('999');
     // and it did not touch the record
     withRawEnv(dir, (root) => expect(root.openDB('meta', {}).get('schema')).toBe(999));
+  });
+
+  it('keeps its files inside a directory whose name has an extension (images.store)', async () => {
+    const base = tempDir();
+    const path = join(base, 'images.store');
+    const first = openStore(path);
+    await first.service['images.create'](imageInput('default', 'app:1', 1));
+    first.dispose();
+    expect(readdirSync(base)).toEqual(['images.store']);
+    expect(readdirSync(path).sort()).toEqual(['data.mdb', 'lock.mdb']);
+    const again = openStore(path);
+    try {
+      expect((await again.service['images.get']({ namespace: 'default', name: 'app:1' })).target.digest).toBe(
+        fakeDigest(1),
+      );
+    } finally {
+      again.dispose();
+    }
   });
 
   it('refuses a directory that holds other files and no data.mdb', () => {

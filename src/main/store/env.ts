@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
 import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
 import { metadataDatabase } from './metadata-codec';
+import { openEnvironment } from './open-environment';
 import { packSamples, sampleDatabase } from './samples';
 
 /**
@@ -273,27 +274,18 @@ export class StoreEnv {
 
   static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
     checkDirectory(path, options.readOnly ?? false);
-    let root: RootDatabase | undefined;
-    for (let attempt = 1; root === undefined; attempt++) {
-      try {
-        // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable.
-        root = open({
-          path,
-          maxDbs: 16,
-          overlappingSync: false,
-          readOnly: options.readOnly ?? false,
-          pageSize: storePageSize,
-          ...storeFreeSpace,
-          ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
-        });
-      } catch (err) {
-        // When several processes open a store at once, lmdb-js now and then fails to begin its first read transaction
-        // ("No transaction to renew", about one open in 300 here; kriszyp/lmdb-js#201); opening again succeeds.
-        const message = err instanceof Error ? err.message : String(err);
-        if (attempt < 3 && message.includes('No transaction to renew')) continue;
-        throw failedPrecondition(`cannot open the store at ${path}: ${message}`);
-      }
-    }
+    // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable. noSubdir off:
+    // lmdb-js otherwise takes a path with an extension ("images.store") for the data file itself.
+    const root = openEnvironment({
+      path,
+      noSubdir: false,
+      maxDbs: 16,
+      overlappingSync: false,
+      readOnly: options.readOnly ?? false,
+      pageSize: storePageSize,
+      ...storeFreeSpace,
+      ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
+    });
     const env = new StoreEnv(path, root, options.readOnly ?? false);
     try {
       env.initialize();
