@@ -28,11 +28,13 @@ export function openEnvironment(options: RootDatabaseOptionsWithPath): RootDatab
     // lmdb-js's open() builds the root from its own copy of the options; isRoot is the only one its root reads that
     // the caller's copy lacks (it marks the database whose close() closes the environment).
     const rootOptions = { ...options, isRoot: true };
-    const Root = openAsClass(rootOptions) as unknown as RootClass;
+    let Root: RootClass | undefined;
     try {
+      Root = openAsClass(rootOptions) as unknown as RootClass;
       return new Root(null, rootOptions);
     } catch (err) {
-      closeUnopenedRoot(Root);
+      // An environment that failed to open is closed by lmdb-js; one whose root failed is closed here.
+      if (Root) closeUnopenedRoot(Root);
       const message = err instanceof Error ? err.message : String(err);
       if (!isLockRace(err)) throw failedPrecondition(`cannot open the store at ${options.path}: ${message}`);
       if (Date.now() >= deadline)
