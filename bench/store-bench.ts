@@ -116,14 +116,8 @@ const singleShots: { figure: Figure; window: [number, number] }[] = [];
 
 const joinNotes = (...notes: (string | undefined)[]) => notes.filter(Boolean).join('; ') || undefined;
 
-/**
- * One measurement of `fn` (a first query: only the first one is), with the page faults it took. It starts after a
- * full collection (npm run bench passes --expose-gc), so that it is charged with the garbage it makes and not with
- * what the benchmark's earlier steps left: this process holds every peer's data (~13 GiB at its peak), and a first
- * page once took 86 ms of which a collection 77.
- */
+/** One measurement of `fn` (a first query: only the first one is), with the page faults it took. */
 function singleShot(fn: () => unknown): Figure {
-  globalThis.gc?.();
   const t = timedOnce(fn);
   const figure = once(
     t.ms,
