@@ -1,7 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { setValue, setValues } from '../../src/main/store/metadata';
+import type { Store } from '../../src/main/store/store';
 import { tempStore } from '../helpers/store';
+
+/** Writes every key again with fresh random values, `batch` keys per transaction. */
+function rewriteAll(store: Store, keys: string[], batch: number, valueBytes: number): void {
+  for (let i = 0; i < keys.length; i += batch)
+    store.write((ctx) =>
+      setValues(
+        store.env,
+        ctx,
+        'ns',
+        keys.slice(i, i + batch).map((k) => [k, randomBytes(valueBytes)] as [string, Uint8Array]),
+      ),
+    );
+}
+
+/** Single-key transactions in between, as a user's edits after an import. */
+function setSome(store: Store, keys: string[], count: number): void {
+  for (let i = 0; i < count; i++)
+    store.write((ctx) =>
+      setValue(store.env, ctx, { namespace: 'ns', key: keys[i * 7]!, value: randomBytes(200) }),
+    );
+}
+
+const pages = (store: Store) => (store.env.root.getStats() as { lastPageNumber: number }).lastPageNumber;
 
 // The store holds only a small part of LMDB's free list in memory (storeFreeSpace, for fast commits after a bulk
 // import); the pages it frees must still be found and reused, or the file would grow with every rewrite. Here the
@@ -14,57 +38,27 @@ describe('free pages', () => {
       { length: 20_000 },
       (_, i) => `sha256/${i.toString(16).padStart(8, '0')}${randomBytes(28).toString('hex')}`,
     );
-    const rewrite = () => {
-      for (let i = 0; i < keys.length; i += 2_000)
-        store.write((ctx) =>
-          setValues(
-            store.env,
-            ctx,
-            'ns',
-            keys.slice(i, i + 2_000).map((k) => [k, randomBytes(2_000)] as [string, Uint8Array]),
-          ),
-        );
-    };
-    const pages = () => (store.env.root.getStats() as { lastPageNumber: number }).lastPageNumber;
-    rewrite();
-    const first = pages();
+    rewriteAll(store, keys, 2_000, 2_000);
+    const first = pages(store);
     for (let round = 0; round < 5; round++) {
-      rewrite();
-      for (let i = 0; i < 100; i++)
-        store.write((ctx) =>
-          setValue(store.env, ctx, { namespace: 'ns', key: keys[i * 7]!, value: randomBytes(200) }),
-        );
+      rewriteAll(store, keys, 2_000, 2_000);
+      setSome(store, keys, 100);
     }
-    expect(pages()).toBeLessThan(first * 1.5);
+    expect(pages(store)).toBeLessThan(first * 1.5);
   });
 
   it('are reused after bulk writes too: the file stops growing once a rewrite finds the pages the last one freed', () => {
     // 25,000 keys per transaction, half the keys: each frees more pages than the writer holds in memory at once, so
     // what a rewrite frees must be found again on disk. LMDB needs room for the old and the new copy of what one
     // transaction rewrites, so the file settles near twice its first size (lmdb-js's default limits give the same
-    // sizes) and must then stay there.
+    // sizes) and must then stay there; with a read transaction held open it grows every round.
     const { store } = tempStore();
     const keys = Array.from({ length: 50_000 }, (_, i) => `sha256/${i.toString(16).padStart(8, '0')}`);
-    const rewrite = () => {
-      for (let i = 0; i < keys.length; i += 25_000)
-        store.write((ctx) =>
-          setValues(
-            store.env,
-            ctx,
-            'ns',
-            keys.slice(i, i + 25_000).map((k) => [k, randomBytes(300)] as [string, Uint8Array]),
-          ),
-        );
-      for (let i = 0; i < 50; i++)
-        store.write((ctx) =>
-          setValue(store.env, ctx, { namespace: 'ns', key: keys[i * 7]!, value: randomBytes(200) }),
-        );
-    };
-    const pages = () => (store.env.root.getStats() as { lastPageNumber: number }).lastPageNumber;
     const sizes: number[] = [];
     for (let round = 0; round < 8; round++) {
-      rewrite();
-      sizes.push(pages());
+      rewriteAll(store, keys, 25_000, 300);
+      setSome(store, keys, 50);
+      sizes.push(pages(store));
     }
     expect(sizes.at(-1)!).toBeLessThan(sizes[0]! * 2.5);
     expect(sizes.at(-1)!).toBeLessThanOrEqual(Math.ceil(sizes[2]! * 1.1));
