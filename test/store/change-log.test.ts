@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeLogLength } from '../../src/main/store/env';
+import { changeLogLength, changeLogPruneEvery } from '../../src/main/store/env';
 import { listKeys, setValue } from '../../src/main/store/metadata';
 import type { Store } from '../../src/main/store/store';
 import { openStore, tempStore } from '../helpers/store';
@@ -12,7 +12,7 @@ const keysAt = (store: Store, offset: number) =>
   );
 
 describe('the change log keeps the last 10,000 changes for readers to catch up', () => {
-  it('holds every sequence of the last changeLogLength, prunes older ones in small chunks, and a reader further behind still answers exactly', async () => {
+  it('holds every sequence of the last changeLogLength, prunes older ones in chunks, and a reader further behind still answers exactly', async () => {
     const { store, dir } = tempStore();
     const write = (from: number, to: number) => {
       for (let i = from; i < to; i++)
@@ -28,7 +28,7 @@ describe('the change log keeps the last 10,000 changes for readers to catch up',
       const logged = [...store.env.dbs.changes.getKeys()] as number[];
       for (let s = seq - changeLogLength + 1; s <= seq; s++) expect(logged).toContain(s);
       expect(logged.length).toBeGreaterThanOrEqual(changeLogLength);
-      expect(logged.length).toBeLessThan(changeLogLength + 64);
+      expect(logged.length).toBeLessThan(changeLogLength + changeLogPruneEvery);
       // ...and is now further behind than the log reaches: it samples again instead of shifting. (lmdb-js renews
       // another environment handle's read snapshot between event-loop turns, as it would between a process's requests.)
       await new Promise((resolve) => setTimeout(resolve, 0));

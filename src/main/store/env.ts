@@ -98,8 +98,12 @@ export const samplesSeqKey = (space: KeySpace) => `positionsSeq:${space}`;
 
 /** How many change-log entries stay readable; a reader further behind rebuilds from the indexes. */
 export const changeLogLength = 10_000;
-/** Entries older than changeLogLength are removed every this many sequences (so at most this many linger). */
-const changeLogPruneEvery = 64;
+/**
+ * Entries older than changeLogLength are removed every this many sequences (so at most this many linger). With 64,
+ * each prune commit took ~2.4x a plain one (0.87 ms against 0.36 ms p50, 10,500 single sets in), 16 in every 1,024
+ * commits, enough to be a store's p99; removing 1,024 at once takes ~3 ms, once, and less time in all.
+ */
+export const changeLogPruneEvery = 1024;
 /** A transaction touching more images than this logs one 'reset' (readers rebuild) instead of every name. */
 export const changeLogResetThreshold = 20_000;
 /** Likewise for added and removed keys (about ten per image), keeping a log entry far below lmdb-js's value limits. */
