@@ -101,7 +101,7 @@ export const changeLogLength = 10_000;
 /**
  * Entries older than changeLogLength are removed every this many sequences (so at most this many linger). With 64,
  * each prune commit took ~2.4x a plain one (0.87 ms against 0.36 ms p50, 10,500 single sets in), 16 in every 1,024
- * commits, enough to be a store's p99; removing 1,024 at once takes ~3 ms, once, and less time in all.
+ * commits; removing 1,024 at once takes ~3 ms, once, and less time in all.
  */
 export const changeLogPruneEvery = 1024;
 /** A transaction touching more images than this logs one 'reset' (readers rebuild) instead of every name. */
