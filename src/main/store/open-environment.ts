@@ -5,7 +5,7 @@ import { failedPrecondition } from '../../shared/errors';
  * How long an open waits, in all, for the other processes caught by the lock race (below) to let go of the store:
  * they close within milliseconds of failing, since every imgmeta process retries the same way.
  */
-export const lockRaceBudgetMs = 1_500;
+const lockRaceBudgetMs = 1_500;
 
 /**
  * Opens the LMDB environment and its root database, surviving a race in LMDB's lock file.

@@ -30,6 +30,9 @@ export interface SampleKeys {
   at(i: number): Buffer | undefined;
 }
 
+/** Every key of a set, in order, as Buffers. */
+const allKeys = (keys: SampleKeys): Buffer[] => Array.from({ length: keys.length }, (_, i) => keys.at(i)!);
+
 /**
  * Keys as stored: one buffer of length-prefixed keys. A jump reads ~15 of a set's ~5,000 keys (two binary searches),
  * so a key becomes a Buffer only when read: a Buffer per key at load took 3-4 ms of the first deep page after a
@@ -114,7 +117,7 @@ export interface StoredSamples {
 const maxStoredBytes = 8 * 2 ** 20;
 
 export function packSamples(samples: RankSamples): StoredSamples | undefined {
-  const keys = Array.from({ length: samples.keys.length }, (_, i) => samples.keys.at(i)!);
+  const keys = allKeys(samples.keys);
   const size = keys.reduce((n, k) => n + 2 + k.length, 0);
   if (size > maxStoredBytes) return undefined;
   const out = Buffer.allocUnsafe(size);
@@ -152,7 +155,7 @@ export type KeyText = string;
 /** Many keys' text at once: one native conversion of their concatenation, then a view of it per key. */
 export function keyTexts(keys: SampleKeys): KeyText[] {
   if (keys instanceof PackedKeys) return keys.texts();
-  const list = Array.from({ length: keys.length }, (_, i) => keys.at(i)!);
+  const list = allKeys(keys);
   const all = Buffer.concat(list).toString('latin1');
   const texts = new Array<KeyText>(list.length);
   let at = 0;
