@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main/service';
 import { ImgmetaError } from '../../src/shared/errors';
-import { isDanglingFast } from '../../src/main/store/catalog';
+import { isDanglingFast } from '../../src/main/store/catalog-columns';
 import { isDanglingName } from '../../src/shared/reference';
 import { limits } from '../../src/shared/schemas';
 import { fakeDigest, oci, tempStore } from '../helpers/store';

@@ -65,6 +65,8 @@ export interface StoredTrash {
  * - changes:  seq -> what a transaction touched (ChangeEntry), so readers catch up without rescanning
  * - pending:  digest -> true: content whose last reference went away, or that arrived unreferenced: where GC looks
  * - meta:     'schema' | 'seq' (the change counter) | 'imagesSeq' (its value at the last image change) | 'createdAt'
+ * - derived:  name -> bytes: data any process can rebuild from the rest, kept to spare the next process the work (the
+ *             saved catalog, saved-catalog.ts); written by writeDerived, outside the change counter
  */
 export interface Databases {
   meta: Database<unknown, string>;
@@ -78,6 +80,8 @@ export interface Databases {
   trash: Database<StoredTrash, Key>;
   changes: Database<ChangeEntry, number>;
   pending: Database<true, string>;
+  /** Absent from a store opened read-only that no build with it has written to (read-only opens create nothing). */
+  derived: Database<Buffer, string> | undefined;
 }
 
 /**
@@ -261,6 +265,8 @@ export interface StoreEnvOptions {
 export class StoreEnv {
   readonly root: RootDatabase;
   readonly dbs: Databases;
+  /** Inside write(): derived data is not written then (see writeDerived). */
+  private writing = false;
 
   private constructor(
     readonly path: string,
@@ -280,6 +286,7 @@ export class StoreEnv {
       trash: root.openDB('trash', {}),
       changes: root.openDB('changes', { keyEncoding: 'uint32' }),
       pending: root.openDB('pending', {}),
+      derived: root.openDB('derived', { encoding: 'binary' }),
     } as Databases;
   }
 
@@ -378,12 +385,38 @@ export class StoreEnv {
   write<T>(fn: (ctx: WriteContext) => T): T {
     if (this.readOnly) throw failedPrecondition('the store is open read-only');
     return this.root.transactionSync(() => {
-      const ctx = new WriteContext(this.changeSeq() + 1);
-      const result = fn(ctx);
-      if (isThenable(result)) throw new ImgmetaError('internal', 'a store write must be synchronous');
-      ctx.finish(this.dbs);
-      return result;
+      this.writing = true;
+      try {
+        const ctx = new WriteContext(this.changeSeq() + 1);
+        const result = fn(ctx);
+        if (isThenable(result)) throw new ImgmetaError('internal', 'a store write must be synchronous');
+        ctx.finish(this.dbs);
+        return result;
+      } finally {
+        this.writing = false;
+      }
     });
+  }
+
+  /** Whether this process is inside write(). */
+  get inWrite(): boolean {
+    return this.writing;
+  }
+
+  /**
+   * Writes derived data (a cache any process can rebuild, such as the saved catalog) in a transaction of its own,
+   * without counting it as a change: the change counter stays, so no poller refreshes for it. Best effort: false when
+   * the store is read-only, when this process is inside a write (the cache would commit or roll back with it), or when
+   * the write fails (a full disk); callers work the same without the cache.
+   */
+  writeDerived(fn: () => void): boolean {
+    if (this.readOnly || this.writing) return false;
+    try {
+      this.root.transactionSync(fn);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The change counter's value at the last write that touched an image: what image listings depend on. */
