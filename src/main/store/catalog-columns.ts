@@ -305,14 +305,27 @@ export class ColumnsBuilder {
     this.ls[i] = this.tables.ls.id(row.labels);
   }
 
-  /** Row j of columns built over the same tables. */
-  copy(from: Columns, j: number): void {
-    const i = this.next(from.name(j));
-    this.created[i] = from.created[j]!;
-    this.size[i] = from.size[j]!;
-    this.ns[i] = from.ns[j]!;
-    this.mt[i] = from.mt[j]!;
-    this.ls[i] = from.ls[j]!;
+  /**
+   * Rows [from, to) of columns built over the same tables, in one piece: their names as one slice, their fields as
+   * typed-array copies. Merging changes into a million rows row by row took 0.6-0.8 s; by runs, the runs between
+   * changed rows.
+   */
+  copyRange(source: Columns, from: number, to: number): void {
+    if (from >= to) return;
+    const count = to - from;
+    while (this.n + count > this.created.length) this.grow();
+    const i = this.n;
+    const shift = this.textLength - source.starts[from]!;
+    for (let k = 0; k < count; k++) this.starts[i + k] = source.starts[from + k]! + shift;
+    this.created.set(source.created.subarray(from, to), i);
+    this.size.set(source.size.subarray(from, to), i);
+    this.ns.set(source.ns.subarray(from, to), i);
+    this.mt.set(source.mt.subarray(from, to), i);
+    this.ls.set(source.ls.subarray(from, to), i);
+    // Joined by '\n' with the other parts, the run's names come out as they were.
+    this.names.push(source.text.slice(source.starts[from]!, source.starts[to]! - 1));
+    this.textLength += source.starts[to]! - source.starts[from]!;
+    this.n += count;
   }
 
   private next(name: string): number {

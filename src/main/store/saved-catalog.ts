@@ -5,7 +5,7 @@ import type { StoreEnv } from './env';
 
 /**
  * The catalog as saved in the `derived` database, so that a new process loads its columns instead of scanning the
- * name index (README: under a second against ~4.5 s at a million images). The packed columns (catalog-columns.ts) go
+ * name index (at a million images ~0.5 s against ~4 s, README). The packed columns (catalog-columns.ts) go
  * in chunks `catalog:N` under a header `catalog` (JSON): the image sequence the rows are true at (a loader catches up
  * from the change log), the chunk count, the byte length and a CRC-32 of the whole buffer, so that a damaged save is
  * ignored, never read as rows. Any process may replace it, and a store without it works the same.
