@@ -107,11 +107,20 @@ function treeSnapshotSafe(dir: string): Record<string, string> {
 const strayFiles = () =>
   readdirSync(bench.local.dir).filter((name) => !['data.mdb', 'lock.mdb', 'layers'].includes(name));
 
-const flipBits = (bytes: Buffer, flips: number): Buffer => {
+/** `flips` random bits flipped, at or after byte `from`. */
+const flipBits = (bytes: Buffer, flips: number, from = 0): Buffer => {
   const out = Buffer.from(bytes);
-  for (let i = 0; i < flips; i++) out[rng.int(out.length)]! ^= 1 << rng.int(8);
+  for (let i = 0; i < flips; i++) out[from + rng.int(out.length - from)]! ^= 1 << rng.int(8);
   return out;
 };
+
+/**
+ * The end of a gzip member's fixed header: its bytes 4-9 (modification time, extra flags, OS) are information that
+ * decompressors do not check, so a bit flipped there is no damage (seed 564169 flipped the extra flags of app.tar's
+ * 1,867-byte gzip, and the import rightly succeeded). Everything after, deflate data and the CRC-32 and size trailer,
+ * is checked.
+ */
+const gzipHeaderBytes = 10;
 
 const deepJson = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const deepObject = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -221,7 +230,7 @@ async function tarCases(dir: string, source: string, kind: 'docker' | 'oci'): Pr
   );
   const gz = gzipSync(bytes);
   cases.push(at('gzip truncated', gz.subarray(0, gz.length >> 1)));
-  cases.push({ ...at('gzip with a flipped bit', flipBits(gz, 1)), mustFail: true });
+  cases.push({ ...at('gzip with a flipped bit', flipBits(gz, 1, gzipHeaderBytes)), mustFail: true });
   return cases;
 }
 
