@@ -7,11 +7,14 @@ import {
   Tables,
   compareNames,
   packColumns,
+  toCatalogRow,
   unpackColumns,
   type CatalogRow,
 } from '../../src/main/store/catalog-columns';
+import { childrenOf } from '../../src/main/store/keys';
+import { saveCatalog } from '../../src/main/store/saved-catalog';
 import { changeLogResetThreshold } from '../../src/main/store/env';
-import { insertImage, type ListQuery } from '../../src/main/store/images';
+import { insertImage, type CatalogSummary, type ListQuery } from '../../src/main/store/images';
 import { Store } from '../../src/main/store/store';
 import { createService } from '../../src/main/service';
 import { fakeDigest, oci, tempDir } from '../helpers/store';
@@ -72,6 +75,16 @@ function inProcess<T>(path: string, fn: (store: Store) => T, readOnly = false): 
   } finally {
     store.close();
   }
+}
+
+/** Every image's catalog row, in the catalog's order, read from the name index. */
+function allRows(store: Store): CatalogRow[] {
+  const rows: CatalogRow[] = [];
+  for (const { key, value } of store.env.dbs.index.getRange({ ...childrenOf(['n*']), snapshot: true })) {
+    const [, name, ns] = key as [string, string, string];
+    rows.push(toCatalogRow(name, ns, value as CatalogSummary));
+  }
+  return rows;
 }
 
 const dropSave = (store: Store) =>
@@ -173,6 +186,22 @@ describe('the saved catalog', () => {
     inProcess(path, (s) => {
       expect(answers(s)).toEqual(expected);
       expect(s.catalog.origin).toBe('saved');
+    });
+  });
+
+  it('is not used when it does not add up to the store (a save that passed its checksum but misses an image)', () => {
+    const path = join(tempDir(), 'store');
+    inProcess(path, (s) => fill(s, 0, minSavedRows + 1));
+    const expected = inProcess(path, answers);
+    inProcess(path, (s) => {
+      // Every row but one, saved the way a faulty build could: well formed, checksummed, one image short.
+      const builder = new ColumnsBuilder(new Tables());
+      for (const r of allRows(s).slice(1)) builder.add(r);
+      expect(saveCatalog(s.env, s.env.imagesSeq(), builder.finish())).toBe(true);
+    });
+    inProcess(path, (s) => {
+      expect(answers(s)).toEqual(expected);
+      expect(s.catalog.origin).toBe('index');
     });
   });
 

@@ -85,16 +85,26 @@ export class Catalog {
     return refs;
   }
 
-  /** The saved columns, with the changes since they were saved still to apply; undefined when no save applies. */
+  /**
+   * The saved columns brought up to `current`, as the (here empty) changes still to apply; undefined when no save
+   * applies. A save that then does not hold as many rows as the store holds images is not used either: a cheap guard
+   * against a save that passed its checksum but is not this store's catalog (written by a faulty build, say).
+   */
   private load(current: number): [string, string][] | undefined {
     const saved = loadCatalog(this.env);
     if (!saved || saved.seq > current) return undefined;
     const changes = this.changesSince(saved.seq, current);
     if (changes === undefined) return undefined;
     this.setColumns(saved.columns);
+    this.apply(changes);
+    if (this.rowCount() !== this.env.count(['images*'])) return undefined;
     this.savedSeq = saved.seq;
     this.origin = 'saved';
-    return changes;
+    return [];
+  }
+
+  private rowCount(): number {
+    return this.columns.length - this.removedCount + this.changed.length;
   }
 
   private rebuild(): void {
@@ -186,7 +196,7 @@ export class Catalog {
    */
   private saveIfBehind(): void {
     if (this.env.readOnly || this.env.inWrite) return;
-    const rows = this.columns.length - this.removedCount + this.changed.length;
+    const rows = this.rowCount();
     const saving = this.savedSeq < 0 ? rows >= minSavedRows : this.seq - this.savedSeq >= changeLogLength / 2;
     if (!saving) return;
     if (this.changed.length > 0 || this.removedCount > 0) this.compact();
