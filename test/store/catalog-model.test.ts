@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDanglingFast } from '../../src/main/store/catalog-columns';
 import { insertImage, type ListQuery } from '../../src/main/store/images';
+import { expectedList, type ModelRow } from '../helpers/list-model';
 import { fakeDigest, oci, tempStore } from '../helpers/store';
 
 /** Images come from a small pool, so that sequences create, change and delete the same ones again. */
@@ -53,30 +54,9 @@ const queries: Omit<ListQuery, 'limit'>[] = [
   { sort: 'created', order: 'desc', namespace: 'one', filter: { labels: ['env=prod', 'team=a'] } },
 ];
 
-/** What a query should answer, worked out from the model alone. */
-function expected(held: Held[], q: Omit<ListQuery, 'limit'>): string[] {
-  const f = q.filter ?? {};
-  const rows = held.filter(
-    (h) =>
-      (q.namespace === undefined || h.namespace === q.namespace) &&
-      (f.name === undefined || h.name.includes(f.name)) &&
-      (f.mediaType === undefined || h.mediaType === f.mediaType) &&
-      (f.dangling === undefined || isDanglingFast(h.name) === f.dangling) &&
-      (f.labels ?? []).every((pair) => {
-        const [k, v] = pair.split('=');
-        return h.labels[k!] === v;
-      }),
-  );
-  const text = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const value = (h: Held) => (q.sort === 'size' ? h.size : h.created);
-  rows.sort((a, b) =>
-    q.sort === 'name'
-      ? text(a.name, b.name) || text(a.namespace, b.namespace)
-      : value(a) - value(b) || text(a.namespace, b.namespace) || text(a.name, b.name),
-  );
-  if (q.order === 'desc') rows.reverse();
-  return rows.map((h) => `${h.namespace}/${h.name}`);
-}
+/** The model's images as the list model takes them. */
+const modelRows = (held: Held[]): ModelRow[] =>
+  held.map((h) => ({ ...h, ns: h.namespace, dangling: isDanglingFast(h.name) }));
 
 describe('the catalog kept current from the change log', () => {
   it('answers every filter and order as a model of the same changes does, change after change', async () => {
@@ -136,7 +116,9 @@ describe('the catalog kept current from the change log', () => {
             const held = [...model.values()];
             for (const q of queries) {
               const answer = store.listImages({ ...q, limit: 1000 });
-              expect(answer.items.map((i) => `${i.namespace}/${i.name}`)).toEqual(expected(held, q));
+              expect(answer.items.map((i) => `${i.namespace}/${i.name}`)).toEqual(
+                expectedList(modelRows(held), q),
+              );
               expect(answer.total).toBe(answer.items.length);
             }
           }

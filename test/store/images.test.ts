@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main/service';
-import type { ImageFilter, ImageRecord, SortField, SortOrder } from '../../src/shared/types';
+import type { ImageRecord, SortField, SortOrder } from '../../src/shared/types';
 import {
   fakeDigest,
   imageInput,
@@ -15,51 +15,11 @@ import {
   tempStore,
   type SeedImage,
 } from '../helpers/store';
+import { expectedList as expected, type ModelRow as Row } from '../helpers/list-model';
 
 const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const docker = 'application/vnd.docker.distribution.manifest.v2+json';
-
-// ---- an in-test model of the list order ---------------------------------------------------------------------------
-
-interface Row {
-  ns: string;
-  name: string;
-  created: number;
-  size: number;
-  mediaType: string;
-  labels: Record<string, string>;
-  dangling: boolean;
-}
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-/** The documented order: by name (name, namespace); by created or size (value, namespace, name); desc reverses it. */
-function expected(
-  rows: Row[],
-  q: { namespace?: string; sort: SortField; order: SortOrder; filter?: ImageFilter },
-): string[] {
-  const f = q.filter ?? {};
-  const matching = rows.filter(
-    (r) =>
-      (q.namespace === undefined || r.ns === q.namespace) &&
-      (f.name === undefined || r.name.includes(f.name)) &&
-      (f.mediaType === undefined || r.mediaType === f.mediaType) &&
-      (f.dangling === undefined || r.dangling === f.dangling) &&
-      (f.labels ?? []).every((pair) => {
-        const at = pair.indexOf('=');
-        return r.labels[pair.slice(0, at)] === pair.slice(at + 1);
-      }),
-  );
-  const value = (r: Row) => (q.sort === 'created' ? r.created : r.size);
-  matching.sort((a, b) =>
-    q.sort === 'name'
-      ? cmp(a.name, b.name) || cmp(a.ns, b.ns)
-      : value(a) - value(b) || cmp(a.ns, b.ns) || cmp(a.name, b.name),
-  );
-  if (q.order === 'desc') matching.reverse();
-  return matching.map((r) => `${r.ns}/${r.name}`);
-}
 
 const sorts: SortField[] = ['name', 'created', 'size'];
 const orders: SortOrder[] = ['asc', 'desc'];
