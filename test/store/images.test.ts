@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/main/service';
-import type { ImageRecord, SortField, SortOrder } from '../../src/shared/types';
+import type { ImageFilter, ImageRecord, SortField, SortOrder } from '../../src/shared/types';
 import {
   fakeDigest,
   imageInput,
