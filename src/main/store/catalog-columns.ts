@@ -16,7 +16,7 @@ export const toCatalogRow = (
   name: string,
   ns: string,
   [created, size, mediaType, labels]: CatalogSummary,
-) => ({
+): CatalogRow => ({
   name,
   ns,
   created,
@@ -129,21 +129,14 @@ export class LabelSets {
     this.pairIds ??= lookup(this.pairs);
     const wanted = pairs.map((pair) => this.pairIds!.get(pair));
     if (wanted.some((id) => id === undefined)) return flags;
-    for (let set = 0; set < flags.length; set++) {
-      const from = this.starts[set]!;
-      const to = this.starts[set + 1]!;
-      let all = true;
-      for (const id of wanted) {
-        let found = false;
-        for (let k = from; k < to && !found; k++) found = this.members[k] === id;
-        if (!found) {
-          all = false;
-          break;
-        }
-      }
-      flags[set] = all ? 1 : 0;
-    }
+    for (let set = 0; set < flags.length; set++)
+      flags[set] = wanted.every((id) => this.holds(set, id!)) ? 1 : 0;
     return flags;
+  }
+
+  private holds(set: number, pair: number): boolean {
+    for (let k = this.starts[set]!; k < this.starts[set + 1]!; k++) if (this.members[k] === pair) return true;
+    return false;
   }
 }
 

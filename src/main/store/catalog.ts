@@ -65,9 +65,13 @@ export class Catalog {
   sync(): void {
     const current = this.env.imagesSeq();
     if (current === this.seq) return;
-    const changes = this.seq < 0 ? this.load(current) : this.changesSince(this.seq, current);
-    if (changes === undefined) this.rebuild();
-    else this.apply(changes);
+    if (this.seq < 0) {
+      if (!this.load(current)) this.rebuild();
+    } else {
+      const changes = this.changesSince(this.seq, current);
+      if (changes === undefined) this.rebuild();
+      else this.apply(changes);
+    }
     this.results.clear();
     this.seq = current;
     this.saveIfBehind();
@@ -86,21 +90,21 @@ export class Catalog {
   }
 
   /**
-   * The saved columns brought up to `current`, as the (here empty) changes still to apply; undefined when no save
-   * applies. A save that then does not hold as many rows as the store holds images is not used either: a cheap guard
-   * against a save that passed its checksum but is not this store's catalog (written by a faulty build, say).
+   * Loads the saved columns and brings them up to `current`; false when no save applies. A save that then does not
+   * hold as many rows as the store holds images is not used either: a cheap guard against a save that passed its
+   * checksum but is not this store's catalog (written by a faulty build, say).
    */
-  private load(current: number): [string, string][] | undefined {
+  private load(current: number): boolean {
     const saved = loadCatalog(this.env);
-    if (!saved || saved.seq > current) return undefined;
+    if (!saved || saved.seq > current) return false;
     const changes = this.changesSince(saved.seq, current);
-    if (changes === undefined) return undefined;
+    if (changes === undefined) return false;
     this.setColumns(saved.columns);
     this.apply(changes);
-    if (this.rowCount() !== this.env.count(['images*'])) return undefined;
+    if (this.rowCount() !== this.env.count(['images*'])) return false;
     this.savedSeq = saved.seq;
     this.origin = 'saved';
-    return [];
+    return true;
   }
 
   private rowCount(): number {
