@@ -14,6 +14,7 @@ import {
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { gateFiles } from '../../src/main/store/commit-gate';
 import { random } from '../helpers/crash-model';
 import { storeWithImportWorker, type ImportOutcome } from '../helpers/import-runner';
 import { nextTurn, snapshot, tempDir } from '../helpers/store';
@@ -103,9 +104,11 @@ function treeSnapshotSafe(dir: string): Record<string, string> {
   return out;
 }
 
-/** Anything in the store directory but the environment and kept layers (an import's temp dir left behind, say). */
+/** Anything in the store directory but the environment, its gate and kept layers (an import's temp dir left behind, say). */
 const strayFiles = () =>
-  readdirSync(bench.local.dir).filter((name) => !['data.mdb', 'lock.mdb', 'layers'].includes(name));
+  readdirSync(bench.local.dir).filter(
+    (name) => !['data.mdb', 'lock.mdb', ...gateFiles, 'layers'].includes(name),
+  );
 
 /** `flips` random bits flipped, at or after byte `from`. */
 const flipBits = (bytes: Buffer, flips: number, from = 0): Buffer => {

@@ -27,9 +27,9 @@ function withRawEnv(path: string, fn: (root: ReturnType<typeof open>) => void): 
   }
 }
 
-function openError(path: string): ImgmetaError {
+function openError(path: string, options: { readOnly?: boolean } = {}): ImgmetaError {
   try {
-    Store.open(path).close();
+    Store.open(path, options).close();
   } catch (err) {
     expect(err).toBeInstanceOf(ImgmetaError);
     return err as ImgmetaError;
@@ -107,7 +107,7 @@ describe('opening a store', () => {
     await first.service['images.create'](imageInput('default', 'app:1', 1));
     first.dispose();
     expect(readdirSync(base)).toEqual(['images.store']);
-    expect(readdirSync(path).sort()).toEqual(['data.mdb', 'lock.mdb']);
+    expect(readdirSync(path).sort()).toEqual(['data.mdb', 'gate.mdb', 'gate.mdb-lock', 'lock.mdb']);
     const again = openStore(path);
     try {
       expect((await again.service['images.get']({ namespace: 'default', name: 'app:1' })).target.digest).toBe(
@@ -132,12 +132,18 @@ describe('opening a store', () => {
     expect(openError(file).code).toBe('failed_precondition');
   });
 
-  it('refuses an LMDB environment that belongs to another program', () => {
+  it('refuses an LMDB environment that belongs to another program, and leaves it as it was', () => {
     const dir = tempDir();
     withRawEnv(dir, (root) => root.putSync('someone-else', { data: 1 }));
-    const err = openError(dir);
-    expect(err.code).toBe('failed_precondition');
-    expect(err.message).toContain('not an imgmeta store');
+    const files = readdirSync(dir).sort();
+    for (const readOnly of [false, true]) {
+      const err = openError(dir, { readOnly });
+      expect(err.code).toBe('failed_precondition');
+      expect(err.message).toContain('not an imgmeta store');
+    }
+    // No named database and no gate file of a store was made in it.
+    expect(readdirSync(dir).sort()).toEqual(files);
+    withRawEnv(dir, (root) => expect([...root.getKeys()]).toEqual(['someone-else']));
   });
   it('initializes a new store once: a process that found it empty and initializes late resets nothing', async () => {
     // Two processes opening a new store at once both find no schema; the one whose initializing transaction runs

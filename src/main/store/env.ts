@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
+import { CommitGate, gateFiles } from './commit-gate';
 import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
@@ -80,7 +81,7 @@ export interface Databases {
   trash: Database<StoredTrash, Key>;
   changes: Database<ChangeEntry, number>;
   pending: Database<true, string>;
-  /** Absent from a store opened read-only that no build with it has written to (read-only opens create nothing). */
+  /** Absent from a store opened read-only that no build with it has written to (read-only opens make no database). */
   derived: Database<Buffer, string> | undefined;
 }
 
@@ -258,6 +259,42 @@ function addressSpaceLimit(): number | undefined {
   }
 }
 
+/** Each named database with its lmdb-js options: what an environment opens, and the names it recognizes as a store's. */
+const databaseOptions: Record<keyof Databases, DatabaseOptions> = {
+  meta: {},
+  images: imagesDatabase,
+  index: {},
+  counts: {},
+  content: {},
+  blobs: { encoding: 'binary' },
+  parents: {},
+  metadata: metadataDatabase,
+  trash: {},
+  changes: { keyEncoding: 'uint32' },
+  pending: {},
+  derived: { encoding: 'binary' },
+};
+
+/**
+ * Whether the environment is another program's: its main database holds keys, and not the `meta` database every store
+ * opens first (a store without a schema record yet is told apart later, by initialize).
+ */
+function anotherProgramsEnvironment(root: RootDatabase): boolean {
+  let keys = 0;
+  for (const key of root.getKeys({ limit: 50 })) {
+    if (key === 'meta') return false;
+    keys++;
+  }
+  return keys > 0;
+}
+
+/** Whether the main database holds anything but this store's named databases. */
+function holdsForeignKeys(root: RootDatabase): boolean {
+  for (const key of root.getKeys({ limit: 50 }))
+    if (typeof key !== 'string' || !Object.hasOwn(databaseOptions, key)) return true;
+  return false;
+}
+
 export interface StoreEnvOptions {
   readOnly?: boolean;
 }
@@ -272,46 +309,53 @@ export class StoreEnv {
     readonly path: string,
     root: RootDatabase,
     readonly readOnly: boolean,
+    private readonly gate: CommitGate,
   ) {
     this.root = root;
-    this.dbs = {
-      meta: root.openDB('meta', {}),
-      images: root.openDB('images', imagesDatabase),
-      index: root.openDB('index', {}),
-      counts: root.openDB('counts', {}),
-      content: root.openDB('content', {}),
-      blobs: root.openDB('blobs', { encoding: 'binary' }),
-      parents: root.openDB('parents', {}),
-      metadata: root.openDB('metadata', metadataDatabase),
-      trash: root.openDB('trash', {}),
-      changes: root.openDB('changes', { keyEncoding: 'uint32' }),
-      pending: root.openDB('pending', {}),
-      derived: root.openDB('derived', { encoding: 'binary' }),
-    } as Databases;
+    this.dbs = Object.fromEntries(
+      Object.entries(databaseOptions).map(([name, options]) => [name, root.openDB(name, options)]),
+    ) as unknown as Databases;
   }
 
   static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
-    checkDirectory(path, options.readOnly ?? false);
-    // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable. noSubdir off:
-    // lmdb-js otherwise takes a path with an extension ("images.store") for the data file itself.
-    const root = openEnvironment({
-      path,
-      noSubdir: false,
-      maxDbs: 16,
-      overlappingSync: false,
-      readOnly: options.readOnly ?? false,
-      pageSize: storePageSize,
-      ...storeFreeSpace,
-      ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
-    });
-    const env = new StoreEnv(path, root, options.readOnly ?? false);
+    const readOnly = options.readOnly ?? false;
+    checkDirectory(path, readOnly);
+    // A read-only open of a directory without a store fails below; it makes no gate files there either.
+    const gate = readOnly && !existsSync(join(path, 'data.mdb')) ? CommitGate.none() : CommitGate.open(path);
+    let foreign = false;
     try {
-      env.initialize();
+      // The whole open holds the gate: LMDB's open (see commit-gate.ts), the named databases lmdb-js creates in
+      // transactions of their own, and a new store's first records.
+      return gate.hold(() => {
+        // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable. noSubdir
+        // off: lmdb-js otherwise takes a path with an extension ("images.store") for the data file itself.
+        const root = openEnvironment({
+          path,
+          noSubdir: false,
+          maxDbs: 16,
+          overlappingSync: false,
+          readOnly,
+          pageSize: storePageSize,
+          ...storeFreeSpace,
+          ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
+        });
+        try {
+          // Before any named database is made: another program's environment is left as it was.
+          foreign = anotherProgramsEnvironment(root);
+          if (foreign) throw failedPrecondition(`${path} is an LMDB environment but not an imgmeta store`);
+          const env = new StoreEnv(path, root, readOnly, gate);
+          env.initialize();
+          return env;
+        } catch (err) {
+          root.close();
+          throw err;
+        }
+      });
     } catch (err) {
-      root.close();
+      if (foreign) gate.discard();
+      else gate.close();
       throw err;
     }
-    return env;
   }
 
   /**
@@ -321,7 +365,7 @@ export class StoreEnv {
    * after the first has already written. Answers whether it initialized the store.
    */
   writeSchema(): boolean {
-    return this.root.transactionSync(() => {
+    return this.commit(() => {
       if (this.dbs.meta.get('schema') !== undefined) return false;
       this.dbs.meta.put('schema', schemaVersion);
       this.dbs.meta.put('seq', 0);
@@ -334,10 +378,7 @@ export class StoreEnv {
     const schema = this.dbs.meta.get('schema');
     if (schema === undefined) {
       if (this.readOnly) throw failedPrecondition(`${this.path} is not an imgmeta store (no schema record)`);
-      const foreign = [...this.root.getKeys({ limit: 50 })].filter(
-        (k) => typeof k !== 'string' || !(k in this.dbs),
-      );
-      if (foreign.length > 0)
+      if (holdsForeignKeys(this.root))
         throw failedPrecondition(`${this.path} is an LMDB environment but not an imgmeta store`);
       // Synchronous on purpose: a fresh store is initialized before open() returns; if this first write is lost to
       // a crash, the next open simply initializes it again.
@@ -360,7 +401,7 @@ export class StoreEnv {
    * changes (every older layout still reads here); read-only opens leave the mark alone.
    */
   private markSchema(): void {
-    this.root.transactionSync(() => {
+    this.commit(() => {
       const schema = this.dbs.meta.get('schema');
       if (typeof schema === 'number' && schema < schemaVersion) this.dbs.meta.put('schema', schemaVersion);
     });
@@ -384,7 +425,7 @@ export class StoreEnv {
    */
   write<T>(fn: (ctx: WriteContext) => T): T {
     if (this.readOnly) throw failedPrecondition('the store is open read-only');
-    return this.root.transactionSync(() => {
+    return this.commit(() => {
       this.writing = true;
       try {
         const ctx = new WriteContext(this.changeSeq() + 1);
@@ -396,6 +437,14 @@ export class StoreEnv {
         this.writing = false;
       }
     });
+  }
+
+  /**
+   * Every commit to the store: one synchronous LMDB transaction, holding the gate so that no process opens the store
+   * meanwhile (see commit-gate.ts).
+   */
+  private commit<T>(fn: () => T): T {
+    return this.gate.hold(() => this.root.transactionSync(fn));
   }
 
   /** Whether this process is inside write(). */
@@ -412,7 +461,7 @@ export class StoreEnv {
   writeDerived(fn: () => void): boolean {
     if (this.readOnly || this.writing) return false;
     try {
-      this.root.transactionSync(fn);
+      this.commit(fn);
       return true;
     } catch {
       return false;
@@ -436,7 +485,7 @@ export class StoreEnv {
 
   bytesOnDisk(): number {
     let total = 0;
-    for (const file of ['data.mdb', 'lock.mdb']) {
+    for (const file of ['data.mdb', 'lock.mdb', ...gateFiles]) {
       const p = join(this.path, file);
       if (existsSync(p)) total += statSync(p).blocks * 512;
     }
@@ -445,6 +494,7 @@ export class StoreEnv {
 
   close(): void {
     this.root.close();
+    this.gate.close();
   }
 }
 
@@ -459,7 +509,8 @@ function checkDirectory(path: string, readOnly: boolean): void {
   }
   if (!statSync(path).isDirectory())
     throw failedPrecondition(`${path} is not a store: it is a file, not a directory`);
-  const entries = readdirSync(path);
+  // Gate files alone are a store whose first open stopped before LMDB created its files.
+  const entries = readdirSync(path).filter((entry) => !(gateFiles as readonly string[]).includes(entry));
   if (entries.length > 0 && !entries.includes('data.mdb')) {
     throw failedPrecondition(`${path} is not a store: the directory holds other files and no data.mdb`);
   }
