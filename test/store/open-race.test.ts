@@ -27,7 +27,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
 
 /** Starts a bundled worker; resolves once it prints `ready`, with a promise of its stdout's lines when it exits. */
-function start(script: string, args: string[], ready: string): Promise<{ exited: Promise<string[]> }> {
+function start(
+  script: string,
+  args: string[],
+  ready: string,
+): Promise<{ exited: Promise<string[]>; kill: () => void }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], {
       env: { ...process.env, NODE_PATH: projectNodePath },
@@ -36,8 +40,8 @@ function start(script: string, args: string[], ready: string): Promise<{ exited:
     let out = '';
     let err = '';
     const exited = new Promise<string[]>((done, fail) =>
-      child.on('exit', (code) =>
-        code === 0
+      child.on('exit', (code, signal) =>
+        code === 0 || signal === 'SIGKILL'
           ? done(out.split('\n').filter(Boolean))
           : fail(new Error(`${script} exited ${code}: ${err}`)),
       ),
@@ -46,7 +50,7 @@ function start(script: string, args: string[], ready: string): Promise<{ exited:
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.split('\n').includes(ready)) resolve({ exited });
+      if (out.split('\n').includes(ready)) resolve({ exited, kill: () => child.kill('SIGKILL') });
     });
   });
 }
@@ -97,6 +101,25 @@ describe('opening a store while another process commits (an LMDB race)', () => {
       await createService(store)['metadata.set']({ namespace: 'n', key: 'k', value: new Uint8Array([1]) });
       expect(existsSync(marker)).toBe(false);
       await second.exited;
+    } finally {
+      store.close();
+    }
+  }, 30_000);
+
+  it('a process killed while holding the gate leaves it free: the next open and commit go through', async () => {
+    const path = join(tempDir(), 'store');
+    Store.open(path).close();
+    const holder = await start(gateHolder, [path, '600000', join(tempDir(), 'held')], 'holding');
+    holder.kill();
+    await holder.exited;
+    // LMDB's robust mutex: the next holder finds its owner dead and takes it over.
+    const store = Store.open(path);
+    try {
+      const service = createService(store);
+      await service['metadata.set']({ namespace: 'n', key: 'k', value: new Uint8Array([2]) });
+      expect((await service['metadata.get']({ namespace: 'n', key: 'k' })).value).toEqual(
+        new Uint8Array([2]),
+      );
     } finally {
       store.close();
     }
