@@ -3,10 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createService } from '../../src/main/service';
 import { Store } from '../../src/main/store/store';
 import { bundleWorker, projectNodePath } from '../helpers/bundle';
-import { tempDir } from '../helpers/store';
+import { openStore, tempDir } from '../helpers/store';
 
 // lmdb-js's LMDB ends every open by setting the lock file's latest transaction id to what it read from the data file,
 // unlocked: a commit by another process in between is overwritten by the next writer (see commit-gate.ts). The first
@@ -25,6 +24,13 @@ beforeAll(async () => {
   ]);
 });
 afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+
+/** A new, empty store's directory. */
+function newStore(): string {
+  const path = join(tempDir(), 'store');
+  Store.open(path).close();
+  return path;
+}
 
 /** Starts a bundled worker; resolves once it prints `ready`, with a promise of its stdout's lines when it exits. */
 function start(
@@ -57,8 +63,7 @@ function start(
 
 describe('opening a store while another process commits (an LMDB race)', () => {
   it('loses no commit: a writer and two processes opening the store over and over, and check is clean after', async () => {
-    const path = join(tempDir(), 'store');
-    Store.open(path).close();
+    const path = newStore();
     const ms = 4_000;
     const writer = await start(raceWorker, [path, 'writer', String(ms)], 'ready');
     const openers = await Promise.all(
@@ -78,50 +83,47 @@ describe('opening a store while another process commits (an LMDB race)', () => {
     expect(result.commits).toBeGreaterThan(20);
     for (const n of opens) expect(n).toBeGreaterThan(10);
 
-    const store = Store.open(path);
+    const { service, dispose } = openStore(path);
     try {
-      expect((await createService(store)['store.check']({})).ok).toBe(true);
+      expect((await service['store.check']({})).ok).toBe(true);
     } finally {
-      store.close();
+      dispose();
     }
   }, 30_000);
 
   it('an open waits for a process holding the gate, and so does a commit', async () => {
-    const path = join(tempDir(), 'store');
-    Store.open(path).close();
+    const path = newStore();
     const marker = join(tempDir(), 'held');
     const holding = () => start(gateHolder, [path, '300', marker], 'holding');
 
     const first = await holding();
-    const store = Store.open(path); // blocks until the holder lets go
+    const { service, dispose } = openStore(path); // blocks until the holder lets go
     expect(existsSync(marker)).toBe(false);
     await first.exited;
     try {
       const second = await holding();
-      await createService(store)['metadata.set']({ namespace: 'n', key: 'k', value: new Uint8Array([1]) });
+      await service['metadata.set']({ namespace: 'n', key: 'k', value: new Uint8Array([1]) });
       expect(existsSync(marker)).toBe(false);
       await second.exited;
     } finally {
-      store.close();
+      dispose();
     }
   }, 30_000);
 
   it('a process killed while holding the gate leaves it free: the next open and commit go through', async () => {
-    const path = join(tempDir(), 'store');
-    Store.open(path).close();
+    const path = newStore();
     const holder = await start(gateHolder, [path, '600000', join(tempDir(), 'held')], 'holding');
     holder.kill();
     await holder.exited;
     // LMDB's robust mutex: the next holder finds its owner dead and takes it over.
-    const store = Store.open(path);
+    const { service, dispose } = openStore(path);
     try {
-      const service = createService(store);
       await service['metadata.set']({ namespace: 'n', key: 'k', value: new Uint8Array([2]) });
       expect((await service['metadata.get']({ namespace: 'n', key: 'k' })).value).toEqual(
         new Uint8Array([2]),
       );
     } finally {
-      store.close();
+      dispose();
     }
   }, 30_000);
 });
