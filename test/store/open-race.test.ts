@@ -94,7 +94,7 @@ describe('opening a store while another process commits (an LMDB race)', () => {
   it('an open waits for a process holding the gate, and so does a commit', async () => {
     const path = newStore();
     const marker = join(tempDir(), 'held');
-    const holding = () => start(gateHolder, [path, '300', marker], 'holding');
+    const holding = () => start(gateHolder, [path, 'gate', '300', marker], 'holding');
 
     const first = await holding();
     const { service, dispose } = openStore(path); // blocks until the holder lets go
@@ -112,7 +112,7 @@ describe('opening a store while another process commits (an LMDB race)', () => {
 
   it('a process killed while holding the gate leaves it free: the next open and commit go through', async () => {
     const path = newStore();
-    const holder = await start(gateHolder, [path, '600000', join(tempDir(), 'held')], 'holding');
+    const holder = await start(gateHolder, [path, 'gate', '600000', join(tempDir(), 'held')], 'holding');
     holder.kill();
     await holder.exited;
     // LMDB's robust mutex: the next holder finds its owner dead and takes it over.
@@ -124,6 +124,22 @@ describe('opening a store while another process commits (an LMDB race)', () => {
       );
     } finally {
       dispose();
+    }
+  }, 30_000);
+
+  it("a read-only open does not wait for another process's long transaction, only for its commit", async () => {
+    // (A read-write open waits for it anyway: lmdb-js opens each database in a write transaction of its own.)
+    const path = newStore();
+    const marker = join(tempDir(), 'held');
+    const writer = await start(gateHolder, [path, 'transaction', '2000', marker], 'holding');
+    const store = Store.open(path, { readOnly: true });
+    try {
+      // Opened while the writer was still inside its transaction, it reads the snapshot before it.
+      expect(existsSync(marker)).toBe(true);
+      expect(store.env.dbs.meta.get('held-by-a-test')).toBeUndefined();
+      await writer.exited;
+    } finally {
+      store.close();
     }
   }, 30_000);
 });

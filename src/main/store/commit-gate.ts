@@ -1,4 +1,4 @@
-import { ABORT, type RootDatabase } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
 import { accessSync, constants, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openEnvironment } from './open-environment';
@@ -25,9 +25,16 @@ export const gateFiles = ['gate.mdb', 'gate.mdb-lock'] as const;
  * transaction on it that is aborted, never committed (~0.4 us). Its mutex is LMDB's robust one: a process that dies
  * holding it frees it. Opening the gate itself goes through the same recovery as the store (open-environment.ts), and
  * nothing is ever committed to it, so the same bug has nothing there to lose.
+ *
+ * Held as briefly as the race allows: an open holds it only across LMDB's own open of the environment (where the
+ * header is read and the id written), and a write only across LMDB's commit, entered at the end of its transaction.
+ * So a read-only open waits for a commit in progress, never for a long transaction before it (an import builds for
+ * minutes); a read-write open waits for that transaction anyway (lmdb-js opens each database in a write transaction),
+ * as it did before the gate; readers already open never wait. Lock order: a writer holds the store's writer lock and
+ * then the gate; an open holds the gate and takes no writer lock inside it.
  */
 export class CommitGate {
-  /** Nested holds (an open that initializes the store commits) take the lock once. */
+  /** Nested enters take the lock once. */
   private depth = 0;
 
   private constructor(
@@ -57,18 +64,28 @@ export class CommitGate {
 
   /** Runs `fn` holding the gate: no other process opens the store or commits to it meanwhile. */
   hold<T>(fn: () => T): T {
-    if (!this.root || this.depth > 0) return fn();
-    this.depth++;
+    this.enter();
     try {
-      let result: T | undefined;
-      this.root.transactionSync(() => {
-        result = fn();
-        return ABORT;
-      });
-      return result as T;
+      return fn();
     } finally {
-      this.depth--;
+      this.leave();
     }
+  }
+
+  /**
+   * Takes the gate until leave(): for a commit, which lmdb-js runs after the transaction's callback returns, so the
+   * gate is taken at the end of the callback and let go once the transaction returned. Nested enters take it once.
+   */
+  enter(): void {
+    if (this.depth++ > 0 || !this.root) return;
+    // lmdb-js's transactionSync is lexical; its environment's own begin and abort are what it calls inside. Nothing
+    // else ever writes to this environment.
+    (this.root as unknown as { env: GateEnv }).env.beginTxn(0);
+  }
+
+  leave(): void {
+    if (--this.depth > 0 || !this.root) return;
+    (this.root as unknown as { env: GateEnv }).env.abortTxn();
   }
 
   close(): void {
@@ -80,6 +97,12 @@ export class CommitGate {
     this.close();
     if (this.created) for (const file of gateFiles) rmSync(join(this.dir, file), { force: true });
   }
+}
+
+/** What lmdb-js's native environment offers for a write transaction: begin (blocking on the writer lock) and abort. */
+interface GateEnv {
+  beginTxn(flags: number): void;
+  abortTxn(): void;
 }
 
 function writable(path: string): boolean {

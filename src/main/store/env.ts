@@ -312,9 +312,13 @@ export class StoreEnv {
     private readonly gate: CommitGate,
   ) {
     this.root = root;
-    this.dbs = Object.fromEntries(
-      Object.entries(databaseOptions).map(([name, options]) => [name, root.openDB(name, options)]),
-    ) as unknown as Databases;
+    const openAll = () =>
+      Object.fromEntries(
+        Object.entries(databaseOptions).map(([name, options]) => [name, root.openDB(name, options)]),
+      ) as unknown as Databases;
+    // Read-write, lmdb-js opens (and on a new store creates) each database in a write transaction of its own; inside
+    // one transaction they are one commit, made through the gate like every other.
+    this.dbs = readOnly ? openAll() : this.commit(openAll);
   }
 
   static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
@@ -323,13 +327,14 @@ export class StoreEnv {
     // A read-only open of a directory without a store fails below; it makes no gate files there either.
     const gate = readOnly && !existsSync(join(path, 'data.mdb')) ? CommitGate.none() : CommitGate.open(path);
     let foreign = false;
+    let root: RootDatabase | undefined;
     try {
-      // The whole open holds the gate: LMDB's open (see commit-gate.ts), the named databases lmdb-js creates in
-      // transactions of their own, and a new store's first records.
-      return gate.hold(() => {
-        // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable. noSubdir
-        // off: lmdb-js otherwise takes a path with an extension ("images.store") for the data file itself.
-        const root = openEnvironment({
+      // overlappingSync off: a commit returns only once it is on disk, so "acknowledged" means durable. noSubdir off:
+      // lmdb-js otherwise takes a path with an extension ("images.store") for the data file itself. LMDB's own open
+      // holds the gate (see commit-gate.ts); the root's first transaction after it only opens the main database, an
+      // empty transaction that commits nothing.
+      root = openEnvironment(
+        {
           path,
           noSubdir: false,
           maxDbs: 16,
@@ -338,20 +343,17 @@ export class StoreEnv {
           pageSize: storePageSize,
           ...storeFreeSpace,
           ...(storeMapSize !== undefined ? { mapSize: storeMapSize } : {}),
-        });
-        try {
-          // Before any named database is made: another program's environment is left as it was.
-          foreign = anotherProgramsEnvironment(root);
-          if (foreign) throw failedPrecondition(`${path} is an LMDB environment but not an imgmeta store`);
-          const env = new StoreEnv(path, root, readOnly, gate);
-          env.initialize();
-          return env;
-        } catch (err) {
-          root.close();
-          throw err;
-        }
-      });
+        },
+        (open) => gate.hold(open),
+      );
+      // Before any named database is made: another program's environment is left as it was.
+      foreign = anotherProgramsEnvironment(root);
+      if (foreign) throw failedPrecondition(`${path} is an LMDB environment but not an imgmeta store`);
+      const env = new StoreEnv(path, root, readOnly, gate);
+      env.initialize();
+      return env;
     } catch (err) {
+      root?.close();
       if (foreign) gate.discard();
       else gate.close();
       throw err;
@@ -440,11 +442,21 @@ export class StoreEnv {
   }
 
   /**
-   * Every commit to the store: one synchronous LMDB transaction, holding the gate so that no process opens the store
-   * meanwhile (see commit-gate.ts).
+   * Every commit to the store: one synchronous LMDB transaction that takes the gate at its end, so that its commit
+   * (which lmdb-js runs once the callback returned) never overlaps another process's open (see commit-gate.ts).
    */
   private commit<T>(fn: () => T): T {
-    return this.gate.hold(() => this.root.transactionSync(fn));
+    let entered = false;
+    try {
+      return this.root.transactionSync(() => {
+        const result = fn();
+        this.gate.enter();
+        entered = true;
+        return result;
+      });
+    } finally {
+      if (entered) this.gate.leave();
+    }
   }
 
   /** Whether this process is inside write(). */

@@ -23,7 +23,11 @@ const lockRaceBudgetMs = 1_500;
  * initializes the mutexes. So the environment is opened as a class (lmdb-js's `openAsClass`), which keeps a handle on
  * it when the root database cannot be made, and a failed root closes it before the next attempt.
  */
-export function openEnvironment(options: RootDatabaseOptionsWithPath): RootDatabase {
+export function openEnvironment(
+  options: RootDatabaseOptionsWithPath,
+  /** Runs LMDB's own open of the environment (each attempt), before the root database is made: see commit-gate.ts. */
+  whileOpening: <T>(open: () => T) => T = (open) => open(),
+): RootDatabase {
   const deadline = Date.now() + lockRaceBudgetMs;
   for (let attempt = 0; ; attempt++) {
     // lmdb-js's open() builds the root from its own copy of the options; isRoot is the only one its root reads that
@@ -31,7 +35,7 @@ export function openEnvironment(options: RootDatabaseOptionsWithPath): RootDatab
     const rootOptions = { ...options, isRoot: true };
     let Root: RootClass | undefined;
     try {
-      Root = openAsClass(rootOptions) as unknown as RootClass;
+      Root = whileOpening(() => openAsClass(rootOptions) as unknown as RootClass);
       return new Root(null, rootOptions);
     } catch (err) {
       // An environment that failed to open is closed by lmdb-js; one whose root failed is closed here.
