@@ -127,7 +127,7 @@ describe('opening a store while another process commits (an LMDB race)', () => {
     }
   }, 30_000);
 
-  it("a read-only open does not wait for another process's long transaction, only for its commit", async () => {
+  it("a read-only open does not wait for another process's long write transaction", async () => {
     // (A read-write open waits for it anyway: lmdb-js opens each database in a write transaction of its own.)
     const path = newStore();
     const marker = join(tempDir(), 'held');
