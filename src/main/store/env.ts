@@ -432,7 +432,6 @@ export class StoreEnv {
       try {
         const ctx = new WriteContext(this.changeSeq() + 1);
         const result = fn(ctx);
-        if (isThenable(result)) throw new ImgmetaError('internal', 'a store write must be synchronous');
         ctx.finish(this.dbs);
         return result;
       } finally {
@@ -444,12 +443,16 @@ export class StoreEnv {
   /**
    * Every commit to the store: one synchronous LMDB transaction that takes the gate at its end, so that its commit
    * (which lmdb-js runs once the callback returned) never overlaps another process's open (see commit-gate.ts).
+   * A callback that returns a promise (an expression-bodied arrow around lmdb-js's `put`, which returns one, is
+   * enough) is refused and rolled back: lmdb-js would keep that transaction open until the promise settled, and every
+   * commit made in between, on any path, would run inside it, acknowledged without being on disk.
    */
   private commit<T>(fn: () => T): T {
     let entered = false;
     try {
       return this.root.transactionSync(() => {
         const result = fn();
+        if (isThenable(result)) throw new ImgmetaError('internal', 'a store write must be synchronous');
         this.gate.enter();
         entered = true;
         return result;
