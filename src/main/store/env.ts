@@ -4,6 +4,7 @@ import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
 import { CommitGate, gateFiles } from './commit-gate';
+import { assertRoomToCreate, diskFullError } from './disk-full';
 import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
@@ -228,6 +229,9 @@ export const storePageSize = 16_384;
  */
 export const storeFreeSpace = { maxFreeSpaceToLoad: 1_000, maxFreeSpaceToRetain: 1_000 };
 
+/** The files of a store: LMDB's data and lock files, and the commit gate's. */
+const storeFiles = ['data.mdb', 'lock.mdb', ...gateFiles];
+
 /**
  * The memory map reserved at open (address space, not disk: the file grows only with the data, checked on Linux). With
  * lmdb-js's default the map is the file's size and doubles when a write needs more: every growth unmaps and remaps
@@ -323,6 +327,9 @@ export class StoreEnv {
 
   static open(path: string, options: StoreEnvOptions = {}): StoreEnv {
     const readOnly = options.readOnly ?? false;
+    // A read-only open creates the lock and gate files of an existing store that lacks them, and nothing elsewhere.
+    const creates = !readOnly || existsSync(join(path, 'data.mdb'));
+    if (creates && storeFiles.some((file) => !existsSync(join(path, file)))) assertRoomToCreate(path);
     checkDirectory(path, readOnly);
     // A read-only open of a directory without a store fails below; it makes no gate files there either.
     const gate = readOnly && !existsSync(join(path, 'data.mdb')) ? CommitGate.none() : CommitGate.open(path);
@@ -457,6 +464,8 @@ export class StoreEnv {
         entered = true;
         return result;
       });
+    } catch (err) {
+      throw diskFullError(this.path, err) ?? err;
     } finally {
       if (entered) this.gate.leave();
     }
@@ -500,7 +509,7 @@ export class StoreEnv {
 
   bytesOnDisk(): number {
     let total = 0;
-    for (const file of ['data.mdb', 'lock.mdb', ...gateFiles]) {
+    for (const file of storeFiles) {
       const p = join(this.path, file);
       if (existsSync(p)) total += statSync(p).blocks * 512;
     }
