@@ -123,4 +123,33 @@ describe('a full disk', () => {
     expect(results[fill.length + 1]).toEqual({ exists: false });
     expect(results[fill.length + 2]).toMatchObject({ code: 0, out: 'v'.repeat(700_000) });
   });
+
+  it('an export to a full disk is refused as such and leaves no partial layout', (ctx) => {
+    if (typeof unshare === 'string') return ctx.skip(unshare);
+    const layout = join(root, 'test', 'fixtures', 'oci-layout-umoci', 'layout');
+    const fill = ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [
+      'imgmeta',
+      '--store',
+      'store',
+      'meta',
+      'set',
+      'ns',
+      k,
+      '--file',
+      value(),
+    ]);
+    const results = onSmallDisk([
+      ['imgmeta', '--store', 'store', 'import', layout],
+      ...fill,
+      ['imgmeta', '--store', 'store', 'export', 'example.com/fixtures/app:1.0', '--to', 'out'],
+      ['exists', 'out'],
+    ]);
+    expect(results[0]!.code).toBe(0);
+    expect(results.slice(1, 1 + fill.length).some((r) => r.code === 1)).toBe(true);
+    expect(results[1 + fill.length]).toMatchObject({ code: 1 });
+    expect(results[1 + fill.length]!.err).toMatch(
+      /^imgmeta: failed_precondition: .+out: export failed: ENOSPC/,
+    );
+    expect(results.at(-1)).toEqual({ exists: false });
+  });
 });

@@ -17,6 +17,12 @@ import type { ImportProgress } from './types';
 import { throwIfAborted, verifyBytes } from './verify';
 
 /**
+ * What the destination's filesystem refused (full, over quota, read-only, not this user's) is the state of the
+ * machine, not a fault in imgmeta: `failed_precondition`, and the message names the cause.
+ */
+const refusedByDestination = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM']);
+
+/**
  * Writes images as an OCI image layout (`oci-layout`, `index.json`, `blobs/<alg>/<encoded>`) that skopeo, umoci,
  * containerd and our own importer read back. One `index.json` entry per image, named by
  * `org.opencontainers.image.ref.name` and `io.containerd.image.name` (both the full name). Every blob the store has
@@ -179,7 +185,11 @@ export async function exportLayout(
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     if (err instanceof ImgmetaError) throw err;
-    throw new ImgmetaError('internal', `${target}: export failed: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ImgmetaError(
+      code !== undefined && refusedByDestination.has(code) ? 'failed_precondition' : 'internal',
+      `${target}: export failed: ${(err as Error).message}`,
+    );
   }
   return { path: target, images: byName.size, blobs: written.size, bytes, missing: [...missing.values()] };
 }
