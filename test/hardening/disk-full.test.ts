@@ -152,4 +152,22 @@ describe('a full disk', () => {
     );
     expect(results.at(-1)).toEqual({ exists: false });
   });
+
+  it('on a disk another program filled, LMDB prints its own line and the error still has a line of its own', (ctx) => {
+    if (typeof unshare === 'string') return ctx.skip(unshare);
+    const results = onSmallDisk([
+      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'a', '--file', join(work, 'small.bin')],
+      ['fill'],
+      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'b', '--file', value()],
+      ['imgmeta', '--store', 'store', 'meta', 'ls', 'ns', '--json'],
+    ]);
+    expect(results[1]).toEqual({ full: true });
+    const refused = results[2]!;
+    expect(refused.code).toBe(1);
+    // LMDB's fprintf ("Write error: No space left on device position ..., size ...") has no end of line.
+    expect(refused.err).toMatch(
+      /^Write error: [^\n]+\nimgmeta: failed_precondition: not enough space on the device holding the store at .+ \(0 bytes free\): nothing was written \(No space left on device\)\n$/,
+    );
+    expect((JSON.parse(results[3]!.out!) as { key: string }[]).map((k) => k.key)).toEqual(['a']);
+  });
 });

@@ -6,9 +6,10 @@
  * - ["imgmeta", ...args]: the built CLI as a user runs it, with DIR as the working directory: {code, out, err}
  * - ["grow", size]: remounts the tmpfs with a new size, as a user freeing space would: {code}
  * - ["exists", relativePath]: {exists}
+ * - ["fill"]: writes DIR/filler until the device is full, as another program would: {full}
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [dir, size, stepsJson] = process.argv.slice(2);
@@ -38,6 +39,24 @@ const results = (JSON.parse(stepsJson) as string[][]).map(([kind, ...args]) => {
   }
   if (kind === 'grow') return { code: spawnSync('mount', ['-o', `remount,size=${args[0]}`, dir]).status };
   if (kind === 'exists') return { exists: existsSync(join(dir, args[0]!)) };
+  if (kind === 'fill') return { full: fill(join(dir, 'filler')) };
   throw new Error(`small-disk: unknown step ${kind}`);
 });
 process.stdout.write(`${JSON.stringify(results)}\n`);
+
+/** Appends 4 KiB blocks, then single bytes, until the filesystem says ENOSPC; whether it did. */
+function fill(file: string): boolean {
+  const fd = openSync(file, 'a');
+  try {
+    for (const block of [Buffer.alloc(4096), Buffer.alloc(1)]) {
+      try {
+        for (;;) writeSync(fd, block);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      }
+    }
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}

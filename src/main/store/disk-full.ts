@@ -16,13 +16,34 @@ const toCreate = 2 ** 20;
 const nearlyFull = 64 * 2 ** 20;
 
 /**
+ * Failures after which LMDB has printed its own "Write error: ..." on stderr, without an end of line
+ * (`mdb_page_flush`'s fprintf when a write fails outright, as on a disk already full): the CLI ends that line before
+ * its own, so that its error stays a line of its own.
+ */
+const nativeLineOpen = new WeakSet<Error>();
+
+/** Whether LMDB left its "Write error" line open on stderr before `err` (see nativeLineOpen). */
+export const leftNativeLineOpen = (err: unknown): boolean => err instanceof Error && nativeLineOpen.has(err);
+
+/**
+ * What to throw for a failed commit: a full disk said as such (diskFullError), anything else as it was.
+ */
+export function commitFailure(path: string, err: unknown): unknown {
+  const failure = diskFullError(path, err) ?? err;
+  // lmdb-js's LMDB keeps this text as the error's detail exactly when it printed the line.
+  if (err instanceof Error && failure instanceof Error && err.message.includes('Attempting to write page'))
+    nativeLineOpen.add(failure);
+  return failure;
+}
+
+/**
  * The error for a commit that failed because the disk holding the store is full, or undefined when it is not that.
  * LMDB reports a write the filesystem cut short as EIO ("Input/output error": `mdb_page_flush`'s "short write,
  * filesystem full?"), not ENOSPC, so its message alone would tell a user nothing about space; the free space on the
  * store's filesystem does. Nothing was written: the transaction was aborted before its meta page, and the store keeps
  * working once space is freed, in the same process too.
  */
-export function diskFullError(path: string, err: unknown): ImgmetaError | undefined {
+function diskFullError(path: string, err: unknown): ImgmetaError | undefined {
   if (err instanceof ImgmetaError || !(err instanceof Error)) return undefined;
   if (
     !/Input\/output error|No space left|Disk quota exceeded/i.test(err.message) &&
@@ -31,8 +52,10 @@ export function diskFullError(path: string, err: unknown): ImgmetaError | undefi
     return undefined;
   const free = freeBytes(path);
   if (free === undefined || free >= nearlyFull) return undefined;
+  // The cause without lmdb-js's detail of page positions and buffer sizes.
+  const cause = err.message.split(':')[0]!.trim();
   return failedPrecondition(
-    `not enough space on the device holding the store at ${path} (${free.toLocaleString('en-US')} bytes free): nothing was written (${err.message})`,
+    `not enough space on the device holding the store at ${path} (${free.toLocaleString('en-US')} bytes free): nothing was written (${cause})`,
   );
 }
 

@@ -4,7 +4,7 @@ import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
 import { CommitGate, gateFiles } from './commit-gate';
-import { assertRoomToCreate, diskFullError } from './disk-full';
+import { assertRoomToCreate, commitFailure } from './disk-full';
 import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
 import { LoggedKeys, type KeySpace, type StoredLoggedKeys } from './logged-keys';
@@ -465,7 +465,7 @@ export class StoreEnv {
         return result;
       });
     } catch (err) {
-      throw diskFullError(this.path, err) ?? err;
+      throw commitFailure(this.path, err);
     } finally {
       if (entered) this.gate.leave();
     }
