@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { leftNativeLineOpen } from '../main/store/disk-full';
+import { takeOpenNativeLine } from '../main/store/native-stderr';
 import { toErrorBody } from '../shared/errors';
 import { OutputClosed } from './output';
 
@@ -46,7 +46,7 @@ export function reportError(err: unknown): number {
     return exitCodes.usage;
   }
   const body = toErrorBody(err);
-  if (leftNativeLineOpen(err)) process.stderr.write('\n');
+  if (takeOpenNativeLine()) process.stderr.write('\n');
   process.stderr.write(`imgmeta: ${body.code}: ${oneLine(body.message)}\n`);
   if (body.code === 'internal' && process.env.IMGMETA_DEBUG && err instanceof Error && err.stack) {
     process.stderr.write(`${err.stack}\n`);

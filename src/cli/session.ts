@@ -40,7 +40,7 @@ export class Session {
         import('../main/store/store'),
         import('../main/service'),
       ]);
-      this.store ??= Store.open(this.storePath());
+      this.store ??= Store.openAsAllowed(this.storePath());
       this.service = createService(this.store, options);
       this.readOnly = readOnly;
     }

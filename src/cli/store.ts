@@ -78,6 +78,10 @@ export function registerStore(program: Command, session: Session): void {
       await println(
         keyValueLines([
           ['Path', info.path],
+          // Only when it is: a store this user cannot write is opened read-only (Store.openAsAllowed).
+          ...(info.readOnly
+            ? [['Access', 'read-only: this user cannot write the store'] as [string, string]]
+            : []),
           ['Schema', String(info.schema)],
           ['Change counter', String(info.changeSeq)],
           ['Bytes on disk', `${humanSize(info.bytesOnDisk)} (${info.bytesOnDisk} bytes)`],

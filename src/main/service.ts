@@ -116,7 +116,11 @@ export interface ServiceOptions {
 
 /** The API over a store: every operation validates its input with its declared schema, then runs. */
 export function createService(store: Store, options: ServiceOptions = {}): Service {
-  const readOnly = options.readOnly ?? false;
+  // A store this user cannot write was opened read-only (Store.openAsAllowed): its writes are refused the same way.
+  const readOnly = (options.readOnly ?? false) || store.readOnly;
+  const why = options.readOnly
+    ? 'the store is served read-only'
+    : `the store at ${store.path} is open read-only: this user cannot write it (a read-only filesystem or its permissions)`;
   const impl = handlers(store, readOnly, new Imports(store, options.onImportProgress));
   const service = {} as Record<OperationName, (input: unknown) => Promise<unknown>>;
   for (const name of operationNames) {
@@ -124,7 +128,7 @@ export function createService(store: Store, options: ServiceOptions = {}): Servi
     service[name] =
       readOnly && operations[name].writes
         ? async () => {
-            throw failedPrecondition(`${name}: the store is served read-only`);
+            throw failedPrecondition(`${name}: ${why}`);
           }
         : async (input: unknown) => run(parseInput(name, input));
   }

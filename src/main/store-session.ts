@@ -62,7 +62,7 @@ export class StoreSession {
   }
 
   private open(path: string): Opened {
-    const store = Store.open(path);
+    const store = Store.openAsAllowed(path);
     try {
       const service = createService(store, {
         onImportProgress: (event) => this.hub.emit('import.progress', event),

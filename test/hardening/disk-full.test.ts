@@ -1,72 +1,26 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorker } from '../helpers/bundle';
+import { describe, expect, it } from 'vitest';
 import { root } from '../cli/run';
+import { useSmallDisks } from '../helpers/small-disks';
 
 /**
- * A full disk, for real: a 3 MiB tmpfs in a private mount namespace (test/helpers/small-disk.ts), written to with the
+ * A full disk, for real: a 3 MiB tmpfs in a private mount namespace (test/helpers/small-disks.ts), written to with the
  * built CLI until it is full. LMDB reports the write the filesystem cut short as "Input/output error"; imgmeta says the
  * disk is full, changes nothing, and works again once there is room. Creating a store on a full disk is refused
  * before LMDB maps its new lock file (which killed the process with SIGBUS).
  */
 
-let work: string;
-let helper: string;
-/** How to enter a mount namespace here: as root directly, otherwise as root of a new user namespace; or why not. */
-let unshare: string[] | string;
+const disks = useSmallDisks();
+const onSmallDisk = (steps: string[][]) => disks.run(steps);
 
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'imgmeta-disk-full-'));
-  helper = await bundleWorker('small-disk.ts', work);
-  writeFileSync(join(work, 'value.bin'), Buffer.alloc(700_000, 'v'));
-  writeFileSync(join(work, 'small.bin'), 'x');
-  unshare = 'neither `unshare -m` nor `unshare -rm` could mount a tmpfs here';
-  for (const flags of process.getuid?.() === 0 ? [['-m'], ['-rm']] : [['-rm']]) {
-    const probe = join(work, 'probe');
-    spawnSync('mkdir', ['-p', probe]);
-    const r = spawnSync('unshare', [...flags, 'mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]);
-    if (r.status === 0) {
-      unshare = flags;
-      break;
-    }
-  }
-});
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-interface StepResult {
-  code?: number | null;
-  signal?: string | null;
-  out?: string;
-  err?: string;
-  exists?: boolean;
-}
-
-/** Runs the steps on a new 3 MiB tmpfs of their own; the values are 700 kB files and a 1-byte one. */
-function onSmallDisk(steps: string[][]): StepResult[] {
-  const dir = mkdtempSync(join(work, 'disk-'));
-  const r = spawnSync(
-    'unshare',
-    [...(unshare as string[]), process.execPath, helper, dir, '3m', JSON.stringify(steps)],
-    {
-      env: { ...process.env, IMGMETA_BIN: join(root, 'bin', 'imgmeta.js') },
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
-  if (r.status !== 0) throw new Error(`small-disk exited ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StepResult[];
-}
-
-const value = () => join(work, 'value.bin');
+const value = disks.files.value;
 const diskFull =
   /^imgmeta: failed_precondition: not enough space on the device holding the store at .+ \([\d,]+ bytes free\): nothing was written \(.+\)\n$/;
 
-describe('a full disk', () => {
+// Each test runs a dozen CLI processes in turn; on a loaded CI that took 45 s.
+describe('a full disk', { timeout: 180_000 }, () => {
   it('a write that does not fit is refused as a full disk, changes nothing, and goes through once there is room', (ctx) => {
-    if (typeof unshare === 'string') return ctx.skip(unshare);
+    if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const keys = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
     const results = onSmallDisk([
       ...keys.map((k) => ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', k, '--file', value()]),
@@ -94,8 +48,8 @@ describe('a full disk', () => {
   });
 
   it('a new store on a full disk is refused before any of its files is made; an existing one still reads', (ctx) => {
-    if (typeof unshare === 'string') return ctx.skip(unshare);
-    const small = join(work, 'small.bin');
+    if (disks.unavailable()) return ctx.skip(disks.unavailable());
+    const small = disks.files.small();
     const fill = ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [
       'imgmeta',
       '--store',
@@ -125,7 +79,7 @@ describe('a full disk', () => {
   });
 
   it('an export to a full disk is refused as such and leaves no partial layout', (ctx) => {
-    if (typeof unshare === 'string') return ctx.skip(unshare);
+    if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const layout = join(root, 'test', 'fixtures', 'oci-layout-umoci', 'layout');
     const fill = ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [
       'imgmeta',
@@ -154,9 +108,9 @@ describe('a full disk', () => {
   });
 
   it('on a disk another program filled, LMDB prints its own line and the error still has a line of its own', (ctx) => {
-    if (typeof unshare === 'string') return ctx.skip(unshare);
+    if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const results = onSmallDisk([
-      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'a', '--file', join(work, 'small.bin')],
+      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'a', '--file', disks.files.small()],
       ['fill'],
       ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'b', '--file', value()],
       ['imgmeta', '--store', 'store', 'meta', 'ls', 'ns', '--json'],

@@ -1,12 +1,14 @@
 /**
- * A small filesystem for the disk-full tests: bundled by test/hardening/disk-full.test.ts and run with node inside a
- * private mount namespace (`unshare -m`), so that its tmpfs is gone with the process and no test touches a real mount.
+ * A small filesystem of its own: bundled by test/helpers/small-disks.ts (the disk-full and read-only store tests) and
+ * run with node inside a private mount namespace (`unshare -m`), so that its tmpfs is gone with the process and no
+ * test touches a real mount.
  * Usage: small-disk DIR SIZE STEPS_JSON. Mounts a tmpfs of SIZE (mount's `size=`, e.g. 3m) on DIR, runs the steps in
  * order and prints one JSON line, a result per step:
  * - ["imgmeta", ...args]: the built CLI as a user runs it, with DIR as the working directory: {code, out, err}
  * - ["grow", size]: remounts the tmpfs with a new size, as a user freeing space would: {code}
  * - ["exists", relativePath]: {exists}
  * - ["fill"]: writes DIR/filler until the device is full, as another program would: {full}
+ * - ["readonly"]: remounts the tmpfs read-only, as a backup or a snapshot is mounted: {code}
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
@@ -38,6 +40,7 @@ const results = (JSON.parse(stepsJson) as string[][]).map(([kind, ...args]) => {
     return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
   }
   if (kind === 'grow') return { code: spawnSync('mount', ['-o', `remount,size=${args[0]}`, dir]).status };
+  if (kind === 'readonly') return { code: spawnSync('mount', ['-o', 'remount,ro', dir]).status };
   if (kind === 'exists') return { exists: existsSync(join(dir, args[0]!)) };
   if (kind === 'fill') return { full: fill(join(dir, 'filler')) };
   throw new Error(`small-disk: unknown step ${kind}`);

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
+import { noteNativeFailure } from './native-stderr';
 
 /**
  * The free space creating a store's files needs, with room to spare (two lock files of ~8 KB, two meta pages and a
@@ -16,24 +17,11 @@ const toCreate = 2 ** 20;
 const nearlyFull = 64 * 2 ** 20;
 
 /**
- * Failures after which LMDB has printed its own "Write error: ..." on stderr, without an end of line
- * (`mdb_page_flush`'s fprintf when a write fails outright, as on a disk already full): the CLI ends that line before
- * its own, so that its error stays a line of its own.
- */
-const nativeLineOpen = new WeakSet<Error>();
-
-/** Whether LMDB left its "Write error" line open on stderr before `err` (see nativeLineOpen). */
-export const leftNativeLineOpen = (err: unknown): boolean => err instanceof Error && nativeLineOpen.has(err);
-
-/**
  * What to throw for a failed commit: a full disk said as such (diskFullError), anything else as it was.
  */
 export function commitFailure(path: string, err: unknown): unknown {
-  const failure = diskFullError(path, err) ?? err;
-  // lmdb-js's LMDB keeps this text as the error's detail exactly when it printed the line.
-  if (err instanceof Error && failure instanceof Error && err.message.includes('Attempting to write page'))
-    nativeLineOpen.add(failure);
-  return failure;
+  noteNativeFailure(err);
+  return diskFullError(path, err) ?? err;
 }
 
 /**

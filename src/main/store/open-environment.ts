@@ -1,5 +1,6 @@
 import { openAsClass, type RootDatabase, type RootDatabaseOptionsWithPath } from 'lmdb';
 import { failedPrecondition } from '../../shared/errors';
+import { noteNativeFailure } from './native-stderr';
 
 /**
  * How long an open waits, in all, for the other processes caught by the lock race (below) to let go of the store:
@@ -40,6 +41,7 @@ export function openEnvironment(
     } catch (err) {
       // An environment that failed to open is closed by lmdb-js; one whose root failed is closed here.
       if (Root) closeUnopenedRoot(Root);
+      noteNativeFailure(err);
       const message = err instanceof Error ? err.message : String(err);
       if (!isLockRace(err)) throw failedPrecondition(`cannot open the store at ${options.path}: ${message}`);
       if (Date.now() >= deadline)

@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DeleteResult, ImageRef, NamespaceCount, StoreInfo } from '../../shared/types';
 import { Catalog } from './catalog';
 import { contentCount } from './gc';
@@ -24,6 +26,21 @@ export class Store {
 
   static open(path: string, options: StoreEnvOptions = {}): Store {
     return new Store(StoreEnv.open(path, options));
+  }
+
+  /**
+   * Opens the store for writing, or read-only when it exists and this user cannot write it (a store on a read-only
+   * filesystem, a backup mounted read-only, another user's files): what the CLI, the server and the app open, so that
+   * such a store can still be listed and inspected, and every write is refused saying why (the service's
+   * `readOnlyReason`). A read-write open there failed before anything could be read ("Read-only file system").
+   */
+  static openAsAllowed(path: string): Store {
+    return Store.open(path, { readOnly: !writable(path) });
+  }
+
+  /** Whether this process opened the store read-only. */
+  get readOnly(): boolean {
+    return this.env.readOnly;
   }
 
   get path(): string {
@@ -93,4 +110,20 @@ export class Store {
   close(): void {
     this.env.close();
   }
+}
+
+/**
+ * Whether this user can write the store at `path`: true for a directory that does not hold one yet (creating it
+ * reports its own errors), otherwise whether the directory and the files LMDB writes are writable.
+ */
+function writable(path: string): boolean {
+  if (!existsSync(join(path, 'data.mdb'))) return true;
+  for (const file of [path, join(path, 'data.mdb'), join(path, 'lock.mdb')]) {
+    try {
+      if (existsSync(file)) accessSync(file, constants.W_OK);
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
