@@ -31,7 +31,7 @@ export function registerServe(program: Command, session: Session): void {
     .option('--token <token>', 'access token (default: 32 random bytes)', token)
     .option('--read-only', 'refuse every operation that writes')
     .action(async (opts: ServeOptions) => {
-      const readOnly = opts.readOnly ?? false;
+      const asked = opts.readOnly ?? false;
       const [{ startServer, isLoopback }, { EventHub }, { watchChanges }] = await Promise.all([
         import('../main/server/server'),
         import('../main/event-hub'),
@@ -39,9 +39,11 @@ export function registerServe(program: Command, session: Session): void {
       ]);
       const hub = new EventHub();
       const { store, api } = await session.open({
-        readOnly,
+        readOnly: asked,
         onImportProgress: (event) => hub.emit('import.progress', event),
       });
+      // A store this user cannot write is open read-only (Store.openAsAllowed): served so, as with --read-only.
+      const readOnly = asked || store.readOnly;
       // Writes by anyone (this server, the app, another CLI) reach every browser as store.changed.
       const stopFeed = watchChanges(store, (event) => hub.emit('store.changed', event));
       try {
@@ -66,7 +68,10 @@ export function registerServe(program: Command, session: Session): void {
         await announce([
           server.url,
           `store: ${store.path}`,
-          ...(readOnly ? ['read-only: every operation that writes is refused'] : []),
+          ...(asked ? ['read-only: every operation that writes is refused'] : []),
+          ...(!asked && readOnly
+            ? ['read-only: this user cannot write the store; every operation that writes is refused']
+            : []),
           ...(server.host !== '127.0.0.1' ? [`listening on ${server.host} port ${server.port}`] : []),
           'stop with Ctrl-C',
         ]);
