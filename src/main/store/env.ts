@@ -4,6 +4,7 @@ import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import { failedPrecondition, ImgmetaError } from '../../shared/errors';
 import type { Descriptor, Labels } from '../../shared/types';
 import { CommitGate, gateFiles } from './commit-gate';
+import { checkDataFileHead } from './data-file';
 import { assertRoomToCreate, commitFailure } from './disk-full';
 import { imagesDatabase } from './image-codec';
 import { childrenOf, type Key } from './keys';
@@ -331,6 +332,7 @@ export class StoreEnv {
     const creates = !readOnly || existsSync(join(path, 'data.mdb'));
     if (creates && storeFiles.some((file) => !existsSync(join(path, file)))) assertRoomToCreate(path);
     checkDirectory(path, readOnly);
+    checkDataFileHead(path);
     // A read-only open of a directory without a store fails below; it makes no gate files there either.
     const gate = readOnly && !existsSync(join(path, 'data.mdb')) ? CommitGate.none() : CommitGate.open(path);
     let foreign = false;
