@@ -14,6 +14,10 @@ const disks = useSmallDisks();
 const onSmallDisk = (steps: string[][]) => disks.run(steps);
 
 const value = disks.files.value;
+/** `imgmeta --store store ARGS`, a step on the small disk. */
+const onStore = (...args: string[]) => ['imgmeta', '--store', 'store', ...args];
+/** A 700 kB `meta set` of each key, in order: enough to fill the 3 MiB disk. */
+const setEach = (keys: string[]) => keys.map((k) => onStore('meta', 'set', 'ns', k, '--file', value()));
 const diskFull =
   /^imgmeta: failed_precondition: not enough space on the device holding the store at .+ \([\d,]+ bytes free\): nothing was written \(.+\)\n$/;
 
@@ -23,11 +27,11 @@ describe('a full disk', { timeout: 180_000 }, () => {
     if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const keys = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
     const results = onSmallDisk([
-      ...keys.map((k) => ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', k, '--file', value()]),
-      ['imgmeta', '--store', 'store', 'meta', 'ls', 'ns', '--json'],
+      ...setEach(keys),
+      onStore('meta', 'ls', 'ns', '--json'),
       ['grow', '20m'],
-      ...keys.map((k) => ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', k, '--file', value()]),
-      ['imgmeta', '--store', 'store', 'check', '--json'],
+      ...setEach(keys),
+      onStore('check', '--json'),
     ]);
     const filling = results.slice(0, keys.length);
     const stored = keys.filter((_, i) => filling[i]!.code === 0);
@@ -50,22 +54,12 @@ describe('a full disk', { timeout: 180_000 }, () => {
   it('a new store on a full disk is refused before any of its files is made; an existing one still reads', (ctx) => {
     if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const small = disks.files.small();
-    const fill = ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [
-      'imgmeta',
-      '--store',
-      'store',
-      'meta',
-      'set',
-      'ns',
-      k,
-      '--file',
-      value(),
-    ]);
+    const fill = setEach(['k1', 'k2', 'k3', 'k4', 'k5']);
     const results = onSmallDisk([
       ...fill,
       ['imgmeta', '--store', 'new/store', 'meta', 'set', 'ns', 'a', '--file', small],
       ['exists', 'new'],
-      ['imgmeta', '--store', 'store', 'meta', 'get', 'ns', 'k1'],
+      onStore('meta', 'get', 'ns', 'k1'),
     ]);
     expect(results.slice(0, fill.length).some((r) => r.code === 1)).toBe(true);
     const create = results[fill.length]!;
@@ -81,21 +75,11 @@ describe('a full disk', { timeout: 180_000 }, () => {
   it('an export to a full disk is refused as such and leaves no partial layout', (ctx) => {
     if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const layout = join(root, 'test', 'fixtures', 'oci-layout-umoci', 'layout');
-    const fill = ['k1', 'k2', 'k3', 'k4', 'k5'].map((k) => [
-      'imgmeta',
-      '--store',
-      'store',
-      'meta',
-      'set',
-      'ns',
-      k,
-      '--file',
-      value(),
-    ]);
+    const fill = setEach(['k1', 'k2', 'k3', 'k4', 'k5']);
     const results = onSmallDisk([
-      ['imgmeta', '--store', 'store', 'import', layout],
+      onStore('import', layout),
       ...fill,
-      ['imgmeta', '--store', 'store', 'export', 'example.com/fixtures/app:1.0', '--to', 'out'],
+      onStore('export', 'example.com/fixtures/app:1.0', '--to', 'out'),
       ['exists', 'out'],
     ]);
     expect(results[0]!.code).toBe(0);
@@ -110,10 +94,10 @@ describe('a full disk', { timeout: 180_000 }, () => {
   it('on a disk another program filled, LMDB prints its own line and the error still has a line of its own', (ctx) => {
     if (disks.unavailable()) return ctx.skip(disks.unavailable());
     const results = onSmallDisk([
-      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'a', '--file', disks.files.small()],
+      onStore('meta', 'set', 'ns', 'a', '--file', disks.files.small()),
       ['fill'],
-      ['imgmeta', '--store', 'store', 'meta', 'set', 'ns', 'b', '--file', value()],
-      ['imgmeta', '--store', 'store', 'meta', 'ls', 'ns', '--json'],
+      onStore('meta', 'set', 'ns', 'b', '--file', value()),
+      onStore('meta', 'ls', 'ns', '--json'),
     ]);
     expect(results[1]).toEqual({ full: true });
     const refused = results[2]!;
