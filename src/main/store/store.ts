@@ -31,8 +31,8 @@ export class Store {
   /**
    * Opens the store for writing, or read-only when it exists and this user cannot write it (a store on a read-only
    * filesystem, a backup mounted read-only, another user's files): what the CLI, the server and the app open, so that
-   * such a store can still be listed and inspected, and every write is refused saying why (the service's
-   * `readOnlyReason`). A read-write open there failed before anything could be read ("Read-only file system").
+   * such a store can still be listed and inspected, and every write is refused saying why (createService). A
+   * read-write open there failed before anything could be read ("Read-only file system").
    */
   static openAsAllowed(path: string): Store {
     return Store.open(path, { readOnly: !writable(path) });
