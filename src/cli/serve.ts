@@ -68,9 +68,10 @@ export function registerServe(program: Command, session: Session): void {
         await announce([
           server.url,
           `store: ${store.path}`,
-          ...(asked ? ['read-only: every operation that writes is refused'] : []),
-          ...(!asked && readOnly
-            ? ['read-only: this user cannot write the store; every operation that writes is refused']
+          ...(readOnly
+            ? [
+                `read-only: ${asked ? '' : 'this user cannot write the store; '}every operation that writes is refused`,
+              ]
             : []),
           ...(server.host !== '127.0.0.1' ? [`listening on ${server.host} port ${server.port}`] : []),
           'stop with Ctrl-C',

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { failedPrecondition } from '../../shared/errors';
+import { sleep } from './open-environment';
 
 /** LMDB's meta page magic, as the first page of a data file holds it (little-endian, within the page's first bytes). */
 const lmdbMagic = 0xbeefc0de;
@@ -81,10 +82,6 @@ function damageIn(file: string): { why: string; notLmdb?: true } | undefined {
   }
   return undefined;
 }
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-/** Opening is synchronous; so is this short wait. */
-const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
 /** LMDB's P_INVALID: the root of an empty database. */
 const noPage = 0xffff_ffff_ffff_ffffn;

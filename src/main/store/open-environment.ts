@@ -79,6 +79,6 @@ function closeUnopenedRoot(Root: RootClass): void {
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Opening is synchronous (the store's callers open it before anything else); a short blocking wait keeps it so. */
-function sleep(ms: number): void {
+export function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
