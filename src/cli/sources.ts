@@ -11,7 +11,8 @@ export function registerSources(program: Command, session: Session): void {
     .command('import')
     .description(
       'import a source in one transaction: an OCI layout, a docker save or OCI archive, a containerd root or meta.db, ' +
-        'a Docker data root, a containers/storage root, or a file-per-key metadata directory (detected from the path)',
+        'a Docker data root, a containers/storage root, a skopeo dir: directory, or a file-per-key metadata directory ' +
+        '(detected from the path)',
     )
     .argument('<source>', 'path of the source')
     .option('-n, --namespace <ns>', "namespace to import into (default: the source's own, else default)")

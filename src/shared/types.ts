@@ -202,6 +202,7 @@ export type SourceKind =
   | 'containerd'
   | 'docker'
   | 'containers-storage'
+  | 'skopeo-dir'
   | 'metadata-dir';
 
 /** What a source holds, found from the path before anything is written (`imgmeta import --dry-run`, the app's summary). */

@@ -755,6 +755,40 @@ describe.concurrent('command line contract', { timeout: 120_000 }, () => {
     expect([notASource.code, notASource.err]).toEqual([1, expect.stringMatching(/^imgmeta: not_found: /)]);
   });
 
+  it('import names a skopeo dir: copy after its directory, untagged; a directory of such copies is refused', async ({
+    expect,
+  }) => {
+    const { imgmeta, store } = fresh();
+    const dirs = join(root, 'test', 'fixtures', 'skopeo-archives', 'dir');
+    const digest = 'sha256:cc30474ef74ee939d74956f8595b2b4119168304b40b8a83e0d707a55764e874';
+    await expectUnchanged(expect, store, async () => {
+      const parent = await imgmeta(['import', dirs]);
+      expect([parent.code, parent.err]).toEqual([
+        1,
+        expect.stringMatching(
+          /^imgmeta: invalid_argument: .* holds image directories, not metadata: app-oci /,
+        ),
+      ]);
+    });
+    const imported = await imgmeta(['import', join(dirs, 'app-v2s2')]);
+    expect(imported.code).toBe(0);
+    expect(imported.out).toContain(`note: manifest.json has no name: imported as app-v2s2@${digest}`);
+    expect((await imgmeta(['images', 'ls', '--filter', 'dangling=true', '-q'])).out).toBe(
+      `app-v2s2@${digest}\n`,
+    );
+    expect(
+      (await imgmeta(['images', 'tag', `app-v2s2@${digest}`, 'example.com/fixtures/app:v2s2'])).code,
+    ).toBe(0);
+    const tagged = JSON.parse(
+      (await imgmeta(['images', 'inspect', 'example.com/fixtures/app:v2s2', '--json'])).out,
+    );
+    expect(tagged.target).toEqual({
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest,
+      size: 743,
+    });
+  });
+
   it('bad usage exits 2 with `imgmeta: usage:` and changes nothing', async ({ expect }) => {
     const { imgmeta, store } = fresh();
     await withStore(store, async (service) => {

@@ -341,6 +341,94 @@ describe('hostile OCI layouts built from the umoci layout', () => {
   });
 });
 
+describe('hostile skopeo dir: directories built from the multi-all copy', () => {
+  it(
+    'damaged manifest.json, instances and blobs, links out, files that never end',
+    { timeout: 180_000 },
+    async () => {
+      const dir = scratch();
+      let n = 0;
+      const variant = (what: string, edit: (copy: string) => void, mustFail = true): Case => {
+        const copy = join(dir, `multi-${++n}`);
+        cpSync(join(skopeo, 'dir', 'multi-all'), copy, { recursive: true });
+        edit(copy);
+        return { what: `dir: ${what}`, path: copy, mustFail };
+      };
+      const manifest = (d: string) => join(d, 'manifest.json');
+      const blobNames = (d: string) =>
+        readdirSync(d)
+          .filter((f) => /^[0-9a-f]{64}(\.manifest\.json)?$/.test(f))
+          .sort();
+      const someBlob = (d: string) => join(d, blobNames(d)[rng.int(blobNames(d).length)]!);
+      const cases: Case[] = [];
+      for (let i = 0; i < 3; i++)
+        cases.push(
+          variant(
+            `manifest.json bit flips ${i}`,
+            (d) => writeFileSync(manifest(d), flipBits(readFileSync(manifest(d)), 1 + rng.int(4))),
+            false,
+          ),
+        );
+      cases.push(variant('manifest.json truncated', (d) => truncateSync(manifest(d), rng.int(200))));
+      cases.push(
+        variant('manifest.json nested 100,000 deep', (d) => writeFileSync(manifest(d), deepJson(100_000))),
+      );
+      cases.push(
+        variant('version 1 MB long', (d) => writeFileSync(join(d, 'version'), 'x'.repeat(1_000_000))),
+      );
+      for (let i = 0; i < 2; i++)
+        cases.push(
+          variant(`a blob or instance with flipped bits ${i}`, (d) => {
+            const b = someBlob(d);
+            writeFileSync(b, flipBits(readFileSync(b), 1));
+          }),
+        );
+      cases.push(variant('a blob truncated', (d) => truncateSync(someBlob(d), 1)));
+      cases.push(
+        variant('an instance manifest swapped with a config', (d) => {
+          const instance = join(
+            d,
+            blobNames(d).find((f) => f.endsWith('.manifest.json'))!,
+          );
+          const config = join(
+            d,
+            blobNames(d).find((f) => !f.endsWith('.manifest.json'))!,
+          );
+          const [bi, bc] = [readFileSync(instance), readFileSync(config)];
+          writeFileSync(instance, bc);
+          writeFileSync(config, bi);
+        }),
+      );
+      cases.push(
+        variant('a blob as a symlink to the sentinel', (d) => {
+          const b = someBlob(d);
+          rmSync(b);
+          symlinkSync(join(sentinel, 'secret'), b);
+        }),
+      );
+      cases.push(
+        variant('manifest.json -> /dev/zero', (d) => {
+          rmSync(manifest(d));
+          symlinkSync('/dev/zero', manifest(d));
+        }),
+      );
+      cases.push(
+        variant('version is a FIFO nobody writes', (d) => {
+          rmSync(join(d, 'version'));
+          execFileSync('mkfifo', [join(d, 'version')]);
+        }),
+      );
+      cases.push(
+        variant('manifest.json is a FIFO nobody writes', (d) => {
+          rmSync(manifest(d));
+          execFileSync('mkfifo', [manifest(d)]);
+        }),
+      );
+      await runCases(cases);
+    },
+  );
+});
+
 /** bbolt page layout: header (id u64, flags u16, count u16, overflow u32), then 16-byte element headers. */
 function boltPointers(db: Buffer, pageSize: number) {
   const branchChildren: { page: number; at: number }[] = [];

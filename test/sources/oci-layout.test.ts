@@ -442,7 +442,7 @@ describe('a damaged layout is refused whole, naming the file and the reason', ()
     writeFileSync(outside, readFileSync(join(dir, 'blobs', 'sha256', layerHex)));
     rmSync(join(dir, 'blobs', 'sha256', layerHex));
     symlinkSync(outside, join(dir, 'blobs', 'sha256', layerHex));
-    await expectInvalid(read(dir), /blobs\/sha256\/ae02\w+ links outside the layout; refused/);
+    await expectInvalid(read(dir), /layout: blobs\/sha256\/ae02\w+ links outside the layout; refused/);
   });
 
   it('a blob that is a directory, not a file', async () => {

@@ -7,11 +7,12 @@ import { containersStorageImporter } from './containers-storage';
 import { dockerImporter } from './docker';
 import { metadataDirImporter } from './metadata-dir';
 import { ociLayoutImporter } from './oci-layout';
+import { skopeoDirImporter } from './skopeo-dir';
 import type { Detection, Importer } from './types';
 
 /**
  * Every importer, in detection order: the kinds with unmistakable marks first (a layout's `oci-layout` file, a tar's
- * entries, bbolt's magic, `repositories.json`, `images.json`), the file-per-key metadata directory last, since any
+ * entries, bbolt's magic, `repositories.json`, `images.json`, a dir: directory's `version`), the file-per-key metadata directory last, since any
  * directory of directories of files looks like one.
  */
 export const importers: Importer[] = [
@@ -21,6 +22,7 @@ export const importers: Importer[] = [
   containerdImporter,
   dockerImporter,
   containersStorageImporter,
+  skopeoDirImporter,
   metadataDirImporter,
 ];
 
@@ -32,7 +34,8 @@ export interface Detected {
 const expected =
   'expected an OCI image layout directory (oci-layout, index.json, blobs/), a docker save or OCI archive (.tar or ' +
   '.tar.gz), a containerd root or its meta.db, a Docker data root (or its image/<driver> directory), a ' +
-  'containers/storage root (Podman, Buildah, CRI-O), or a file-per-key metadata directory (<namespace>/<key>)';
+  'containers/storage root (Podman, Buildah, CRI-O), a skopeo dir: directory (version, manifest.json), or a ' +
+  'file-per-key metadata directory (<namespace>/<key>)';
 
 /** The importer for a path, found from the path alone; nothing is written. */
 export async function detectSource(path: string, options: { namespace?: string } = {}): Promise<Detected> {

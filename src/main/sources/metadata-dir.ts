@@ -307,6 +307,23 @@ async function isAnotherKind(path: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * Namespace directories that are images of their own: an OCI image layout (`oci-layout`) or a containers/image `dir:`
+ * directory (`version` and `manifest.json`). Their files fit the `<namespace>/<key>` shape, but importing a layer
+ * as a metadata value is never what a user means by handing in a directory of `skopeo copy` results.
+ */
+async function imageDirectoriesIn(base: string, names: string[]): Promise<{ name: string; kind: string }[]> {
+  const isFile = async (p: string) => (await stat(p).catch(() => undefined))?.isFile() === true;
+  const found: { name: string; kind: string }[] = [];
+  for (const name of names) {
+    const dir = join(base, name);
+    if (await isFile(join(dir, 'oci-layout'))) found.push({ name, kind: 'an OCI image layout' });
+    else if ((await isFile(join(dir, 'version'))) && (await isFile(join(dir, 'manifest.json'))))
+      found.push({ name, kind: 'a skopeo dir: directory' });
+  }
+  return found;
+}
+
 async function detect(path: string): Promise<Detection | undefined> {
   const absolute = resolve(path);
   try {
@@ -321,6 +338,16 @@ async function detect(path: string): Promise<Detection | undefined> {
     return undefined;
   }
   if (!shape || (await isAnotherKind(absolute))) return undefined;
+  const images = await imageDirectoriesIn(absolute, [...shape.namespaces.keys()]);
+  if (images.length > 0)
+    throw invalidArgument(
+      `${absolute} holds image directories, not metadata: ${images
+        .slice(0, 5)
+        .map((i) => `${i.name} (${i.kind})`)
+        .join(
+          ', ',
+        )}${images.length > 5 ? ', ...' : ''}; import each one (imgmeta import ${join(absolute, images[0]!.name)})`,
+    );
   const keys = [...shape.namespaces.values()].reduce((a, b) => a + b, 0);
   const notes = [
     `metadata namespaces: ${[...shape.namespaces].map(([ns, n]) => `${ns} (${n} key${n === 1 ? '' : 's'})`).join(', ')}`,

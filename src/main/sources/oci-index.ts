@@ -240,9 +240,30 @@ export async function walkLayout(
   indexBytes: Uint8Array,
   options: WalkOptions,
 ): Promise<WalkResult> {
+  return walkEntries(blobs, layoutEntries(indexBytes, options.where), options);
+}
+
+/** The top-level entries of a layout's `index.json`, named for messages. */
+export const layoutEntries = (indexBytes: Uint8Array, where: string): WalkEntry[] =>
+  parseIndexJson(indexBytes, `${where}: index.json`).map((descriptor, i) => ({
+    descriptor,
+    what: `index.json manifests[${i}]`,
+  }));
+
+/** A top-level descriptor to walk and name, with what messages call it: `index.json manifests[0]`, `manifest.json`. */
+export interface WalkEntry {
+  descriptor: Descriptor;
+  what: string;
+}
+
+/** walkLayout's work, from top-level descriptors however the source lists them. */
+export async function walkEntries(
+  blobs: LayoutBlobs,
+  entries: WalkEntry[],
+  options: WalkOptions,
+): Promise<WalkResult> {
   const { where, signal } = options;
   const namespace = checkNamespace(options.namespace);
-  const entries = parseIndexJson(indexBytes, `${where}: index.json`);
   const content = new Map<Digest, ImportContent>();
   /** Digests walked so far, with whether the document names a `subject` (a referrer). */
   const walked = new Map<Digest, { referrer: boolean }>();
@@ -346,15 +367,14 @@ export async function walkLayout(
     return result;
   };
 
-  const named: { index: number; descriptor: Descriptor; name: string; source: NameSource; tag?: string }[] =
+  const named: { what: string; descriptor: Descriptor; name: string; source: NameSource; tag?: string }[] =
     [];
-  for (const [i, descriptor] of entries.entries()) {
+  for (const { descriptor, what } of entries) {
     throwIfAborted(signal);
-    const what = `index.json manifests[${i}]`;
     const name = entryName(descriptor, options.derivedName, `${where}: ${what}`);
     const { referrer } = await walk(descriptor, what, 1);
     if (referrer && name.source === 'digest') continue;
-    named.push({ index: i, descriptor, ...name });
+    named.push({ what, descriptor, ...name });
   }
   const referrers = entries.length - named.length;
   if (referrers > 0)
@@ -412,10 +432,12 @@ export async function walkLayout(
     });
     if (entry.source === 'tag')
       notes.push(
-        `bare tag ${JSON.stringify(entry.tag)} (index.json manifests[${entry.index}]) imported as ${entry.name}, after the ${options.derivedFrom}`,
+        `bare tag ${JSON.stringify(entry.tag)} (${entry.what}) imported as ${entry.name}, after the ${options.derivedFrom}`,
       );
     if (entry.source === 'digest')
-      notes.push(`index.json manifests[${entry.index}] has no name: imported as ${entry.name}`);
+      notes.push(
+        `${entry.what} has no name: imported as ${entry.name}, after the ${options.derivedFrom} (\`imgmeta images tag\` gives it one)`,
+      );
   }
   return { content: [...content.values()], images: [...images.values()], layers, notes };
 }

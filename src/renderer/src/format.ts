@@ -108,6 +108,7 @@ const sourceKindNames: Record<SourceKind, string> = {
   containerd: 'containerd',
   docker: 'Docker data root',
   'containers-storage': 'containers/storage (Podman)',
+  'skopeo-dir': 'dir: directory (skopeo)',
   'metadata-dir': 'Metadata directory',
 };
 

@@ -14,6 +14,10 @@ export function SourceKinds() {
       </li>
       <li>a containers/storage root (Podman, Buildah, CRI-O)</li>
       <li>
+        a <code>dir:</code> directory written by <code>skopeo copy</code> (<code>version</code>,{' '}
+        <code>manifest.json</code>)
+      </li>
+      <li>
         a file-per-key metadata directory (<code>&lt;namespace&gt;/&lt;key&gt;</code>)
       </li>
     </ul>
