@@ -402,6 +402,27 @@ describe('unsafe or damaged archives are refused whole, naming the entry and the
     await expectInvalid(dockerArchiveImporter.detect(truncatedGz), /truncated/);
   });
 
+  // `docker load` takes archives compressed with any of these; this reader streams gzip only and says how to undo
+  // the others. Compressed by the real tools where this machine has them.
+  for (const [tool, flags, suffix, command] of [
+    ['xz', ['-c'], 'xz', 'xz -dk'],
+    ['bzip2', ['-c'], 'bz2', 'bzip2 -dk'],
+    ['zstd', ['-q', '-c'], 'zst', 'zstd -d'],
+  ] as const) {
+    it.skipIf(spawnSync(tool, ['--version']).error !== undefined)(
+      `a ${tool}-compressed archive: refused with the command that decompresses it`,
+      async () => {
+        const path = join(tempDir(), `app.tar.${suffix}`);
+        writeFileSync(path, execFileSync(tool, [...flags, appTar], { maxBuffer: 64 * 1024 * 1024 }));
+        const message = new RegExp(`compressed with ${tool}; .*decompress it first \\(${command} ${path}\\)`);
+        for (const importer of [dockerArchiveImporter, ociArchiveImporter]) {
+          await expectInvalid(importer.detect(path), message);
+          await expectInvalid(importer.read(path, options()), message);
+        }
+      },
+    );
+  }
+
   it("a layer whose bytes do not match the config's diff_id", async () => {
     const path = await editTar(appTar, (item) => {
       if (item.header.name !== '4638b874a5de7ad0b1c719af2728690a0e465a305637e8d431585541dadb08f1.tar')

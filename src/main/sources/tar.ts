@@ -52,16 +52,44 @@ export const rootListNames = new Set(['manifest.json', 'index.json', 'oci-layout
 const maxLinkHops = 16;
 const progressEvery = 1024 * 1024;
 
-/** Whether a file starts with the gzip magic `1f 8b`. */
-export async function isGzipFile(path: string): Promise<boolean> {
+/** How a file is compressed, from its first bytes: the formats `docker load` accepts. */
+type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2';
+const magics: [Compression, (head: Buffer) => boolean][] = [
+  ['gzip', (h) => h[0] === 0x1f && h[1] === 0x8b],
+  ['zstd', (h) => h.readUInt32LE(0) === 0xfd2fb528],
+  ['xz', (h) => h.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))],
+  // "BZh" and the block size, '1' to '9'.
+  ['bzip2', (h) => h.subarray(0, 3).toString('latin1') === 'BZh' && h[3]! >= 0x31 && h[3]! <= 0x39],
+];
+/** What a user runs to get the plain tar back, for each compression this reader does not undo itself. */
+const decompressCommands: Record<Exclude<Compression, 'gzip'>, string> = {
+  zstd: 'zstd -d',
+  xz: 'xz -dk',
+  bzip2: 'bzip2 -dk',
+};
+
+async function compressionOf(path: string): Promise<Compression | undefined> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead < head.length) return undefined;
+    return magics.find(([, matches]) => matches(head))?.[0];
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Whether a file is gzip'd (streamed through gunzip); any other compression `docker load` accepts (an archive saved
+ * as `docker save | zstd`, `| xz`, `| bzip2`) is refused with the command that undoes it, not taken for "not a tar".
+ */
+export async function isGzipFile(path: string, archive = path): Promise<boolean> {
+  const compression = await compressionOf(path);
+  if (compression === undefined || compression === 'gzip') return compression === 'gzip';
+  throw invalidArgument(
+    `${archive}: compressed with ${compression}; imgmeta reads tar archives plain or gzip'd: decompress it first (${decompressCommands[compression]} ${archive})`,
+  );
 }
 
 const isAbsolute = (p: string) => p.startsWith('/') || p.startsWith('\\') || /^[A-Za-z]:/.test(p);
@@ -154,7 +182,7 @@ async function streamTar(
     const info = await stat(path);
     if (!info.isFile()) throw invalidArgument(`${archive}: not a regular file`);
     totalBytes = info.size;
-    gzip = await isGzipFile(path);
+    gzip = await isGzipFile(path, archive);
   } catch (err) {
     throw archiveError(err, archive, false);
   }
@@ -424,7 +452,7 @@ export async function listTar(
   wanted: Set<string>,
   signal: AbortSignal,
 ): Promise<TarListing | undefined> {
-  if (await isGzipFile(path)) {
+  if (await isGzipFile(path, archive)) {
     const names = new Set<string>();
     const files = new Map<string, Uint8Array>();
     await streamTar(path, archive, { signal }, (entry) => {
