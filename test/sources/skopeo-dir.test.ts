@@ -48,7 +48,7 @@ describe('a skopeo dir: directory imports as one untagged image named after the 
         metadataKeys: 0,
         namespaces: ['default'],
       });
-      expect(detection!.description).toContain(image.mediaType);
+      expect(detection!.notes[0]).toBe(`one image: manifest.json is ${image.mediaType}`);
       expect(detection!.notes.join('\n')).toContain(`${name}@${image.digest}`);
 
       const batch = await read(join(dirs, name));

@@ -93,11 +93,12 @@ export const skopeoDirImporter: Importer = {
     return {
       kind: 'skopeo-dir',
       path: absolute,
-      description: `skopeo dir: directory (containers/image directory transport), one image: ${dir.target.mediaType}`,
+      description: 'skopeo dir: directory (containers/image directory transport)',
       namespaces: [namespace],
       images: 1,
       metadataKeys: 0,
       notes: [
+        `one image: manifest.json is ${dir.target.mediaType}`,
         `the dir: transport records no image name: imported as ${derivedName(absolute)}@${dir.target.digest}, after the directory name`,
       ],
     };
