@@ -402,6 +402,32 @@ describe('unsafe or damaged archives are refused whole, naming the entry and the
     await expectInvalid(dockerArchiveImporter.detect(truncatedGz), /truncated/);
   });
 
+  it('an archive of a layout or docker save folder rather than of its contents: refused, saying how to make one', async () => {
+    const nested = async (source: string, folder: string, gzip = false) =>
+      writeTar(
+        (await readTar(source)).map((item) => ({
+          ...item,
+          header: { ...item.header, name: `${folder}/${item.header.name}` },
+        })),
+        `${folder}.tar${gzip ? '.gz' : ''}`,
+        gzip,
+      );
+    const layout = await nested(join(skopeo, 'oci-archive', 'app.tar'), 'app-layout', true);
+    for (const importer of [ociArchiveImporter, dockerArchiveImporter])
+      await expectInvalid(
+        importer.detect(layout),
+        /holds an OCI image layout under app-layout\/ instead of at its root: import the extracted directory, or make the archive from inside it \(tar -C app-layout -cf app-layout.tar.gz \.\)/,
+      );
+    const saved = await nested(appTar, 'saved');
+    await expectInvalid(
+      dockerArchiveImporter.detect(saved),
+      /holds a docker save archive under saved\/ instead of at its root: make the archive from inside it/,
+    );
+    // Two folders, or a folder without either root file, are simply not archives of these kinds.
+    const two = await writeTar([file('a/manifest.json', '[]'), file('b/x', 'y')]);
+    expect(await dockerArchiveImporter.detect(two)).toBeUndefined();
+  });
+
   // `docker load` takes archives compressed with any of these; this reader streams gzip only and says how to undo
   // the others. Compressed by the real tools where this machine has them.
   for (const [tool, flags, suffix, command] of [

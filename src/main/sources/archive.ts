@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { isDigest, type Digest } from '../../shared/digest';
 import { ImgmetaError, invalidArgument } from '../../shared/errors';
 import { isImageName } from '../../shared/reference';
@@ -380,6 +380,25 @@ async function readArchive(path: string, options: ReadOptions, asked: ArchiveKin
 
 const neverAborted = new AbortController().signal;
 
+/**
+ * A tar made of a layout's or a docker save's directory rather than of its contents (`tar -cf app.tar layout/`)
+ * holds everything under one folder. No reader takes that (skopeo, `ctr import` and `docker load` want the root),
+ * so it is refused, saying what is inside and how to make the archive they all read.
+ */
+function refuseNestedRoot(names: Set<string>, archive: string): void {
+  const tops = new Set([...names].map((name) => name.split('/')[0]!));
+  if (tops.size !== 1) return;
+  const [top] = tops;
+  const layout = names.has(`${top}/oci-layout`);
+  if (!layout && !names.has(`${top}/manifest.json`)) return;
+  const remake = `make the archive from inside it (tar -C ${top} -cf ${basename(archive)} .)`;
+  throw invalidArgument(
+    layout
+      ? `${archive} holds an OCI image layout under ${top}/ instead of at its root: import the extracted directory, or ${remake}`
+      : `${archive} holds a docker save archive under ${top}/ instead of at its root: ${remake}`,
+  );
+}
+
 async function detectArchive(
   path: string,
   options: { namespace?: string } | undefined,
@@ -404,6 +423,7 @@ async function detectArchive(
   if (!listing) return undefined;
   const layout = listing.names.has('oci-layout') && listing.names.has('index.json');
   const saved = listing.names.has('manifest.json');
+  if (!layout && !saved) refuseNestedRoot(listing.names, absolute);
   const kind: ArchiveKind | undefined = saved ? 'docker-archive' : layout ? 'oci-archive' : undefined;
   if (kind !== asked) return undefined;
   const namespace = checkNamespace(options?.namespace ?? 'default');
