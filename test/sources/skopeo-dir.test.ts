@@ -214,6 +214,15 @@ describe('a directory of image directories is not file-per-key metadata', () => 
     writeFileSync(join(parent, 'ns', 'key'), 'value');
     await expectInvalid(detectSource(parent), /app \(an OCI image layout\)/);
   });
+
+  it("still takes keys that merely share those files' names for metadata", async () => {
+    const base = tempDir();
+    mkdirSync(join(base, 'app'));
+    writeFileSync(join(base, 'app', 'version'), '1.2.3');
+    writeFileSync(join(base, 'app', 'manifest.json'), '{}');
+    writeFileSync(join(base, 'app', 'oci-layout'), 'not a layout marker');
+    expect(await metadataDirImporter.detect(base)).toMatchObject({ kind: 'metadata-dir', metadataKeys: 3 });
+  });
 });
 
 const hasSkopeo = spawnSync('skopeo', ['--version']).status === 0;

@@ -308,17 +308,25 @@ async function isAnotherKind(path: string): Promise<boolean> {
 }
 
 /**
- * Namespace directories that are images of their own: an OCI image layout (`oci-layout`) or a containers/image `dir:`
- * directory (`version` and `manifest.json`). Their files fit the `<namespace>/<key>` shape, but importing a layer
- * as a metadata value is never what a user means by handing in a directory of `skopeo copy` results.
+ * Namespace directories that are images of their own: an OCI image layout (an `oci-layout` file naming its version)
+ * or a containers/image `dir:` directory (a `version` file saying so, and `manifest.json`). Their files fit the
+ * `<namespace>/<key>` shape, but importing a layer as a metadata value is never what a user means by handing in a
+ * directory of `skopeo copy` results.
  */
 async function imageDirectoriesIn(base: string, names: string[]): Promise<{ name: string; kind: string }[]> {
-  const isFile = async (p: string) => (await stat(p).catch(() => undefined))?.isFile() === true;
+  const says = async (path: string, mark: RegExp) => {
+    const bytes = await readRegularFileIfPresent(path, 256, path).catch(() => undefined);
+    return bytes !== undefined && mark.test(bytes.toString('latin1'));
+  };
   const found: { name: string; kind: string }[] = [];
   for (const name of names) {
     const dir = join(base, name);
-    if (await isFile(join(dir, 'oci-layout'))) found.push({ name, kind: 'an OCI image layout' });
-    else if ((await isFile(join(dir, 'version'))) && (await isFile(join(dir, 'manifest.json'))))
+    if (await says(join(dir, 'oci-layout'), /"imageLayoutVersion"/))
+      found.push({ name, kind: 'an OCI image layout' });
+    else if (
+      (await says(join(dir, 'version'), /^Directory Transport Version: \d+\.\d+\n?$/)) &&
+      (await stat(join(dir, 'manifest.json')).catch(() => undefined))?.isFile()
+    )
       found.push({ name, kind: 'a skopeo dir: directory' });
   }
   return found;

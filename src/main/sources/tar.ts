@@ -54,12 +54,11 @@ const progressEvery = 1024 * 1024;
 
 /** How a file is compressed, from its first bytes: the formats `docker load` accepts. */
 type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2';
-const magics: [Compression, (head: Buffer) => boolean][] = [
-  ['gzip', (h) => h[0] === 0x1f && h[1] === 0x8b],
-  ['zstd', (h) => h.readUInt32LE(0) === 0xfd2fb528],
-  ['xz', (h) => h.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))],
-  // "BZh" and the block size, '1' to '9'.
-  ['bzip2', (h) => h.subarray(0, 3).toString('latin1') === 'BZh' && h[3]! >= 0x31 && h[3]! <= 0x39],
+const magics: [Compression, number[]][] = [
+  ['gzip', [0x1f, 0x8b]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['bzip2', [0x42, 0x5a, 0x68]], // "BZh", then the block size '1' to '9' (checked below)
 ];
 /** What a user runs to get the plain tar back, for each compression this reader does not undo itself. */
 const decompressCommands: Record<Exclude<Compression, 'gzip'>, string> = {
@@ -71,10 +70,14 @@ const decompressCommands: Record<Exclude<Compression, 'gzip'>, string> = {
 async function compressionOf(path: string): Promise<Compression | undefined> {
   const handle = await open(path, 'r');
   try {
-    const head = Buffer.alloc(6);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    if (bytesRead < head.length) return undefined;
-    return magics.find(([, matches]) => matches(head))?.[0];
+    const buffer = Buffer.alloc(6);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const head = buffer.subarray(0, bytesRead);
+    const found = magics.find(
+      ([, magic]) => magic.length <= head.length && magic.every((b, i) => head[i] === b),
+    );
+    if (found?.[0] === 'bzip2' && !(head[3]! >= 0x31 && head[3]! <= 0x39)) return undefined;
+    return found?.[0];
   } finally {
     await handle.close();
   }
