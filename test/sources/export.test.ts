@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportLayout, type ExportSource } from '../../src/main/sources/export';
@@ -41,6 +41,7 @@ describe('export writes an OCI image layout that reads back the same', () => {
     });
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     expect(index.mediaType).toBe(oci.index);
+    expect(index.annotations).toBeUndefined(); // nothing left out, nothing to declare
     expect(index.schemaVersion).toBe(2);
     for (const entry of index.manifests) {
       expect(entry.annotations['org.opencontainers.image.ref.name']).toBe(
@@ -106,7 +107,7 @@ describe('export writes an OCI image layout that reads back the same', () => {
 });
 
 describe('what the store does not have is listed in missing, never silently left out', () => {
-  it('exports manifests and configs without layers, listing the six layers', async () => {
+  it('exports manifests and configs without layers, listing the six layers; the index says so, and imports back', async () => {
     const { batch } = await importedLayout();
     const blobs = new Map(batch.content.map((c) => [c.digest, c.bytes]));
     const dir = join(tempDir(), 'out');
@@ -114,7 +115,40 @@ describe('what the store does not have is listed in missing, never silently left
     expect(result.blobs).toBe(11);
     expect(result.missing.map((d) => d.digest).sort()).toEqual(batch.layers.map((l) => l.digest).sort());
     for (const d of result.missing) expect(d.mediaType).toBe(oci.layer);
-    await expect(ociLayoutImporter.read(dir, options())).rejects.toMatchObject({ code: 'invalid_argument' });
+    const indexPath = join(dir, 'index.json');
+    const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+    expect(index.annotations).toEqual({ 'imgmeta.absent-layers': '6' });
+
+    // Our own import takes it back: the same images and content, the absent layers noted.
+    const again = await ociLayoutImporter.read(dir, options());
+    const sortByName = (b: ImportBatch) => [...b.images].sort((x, y) => x.name.localeCompare(y.name));
+    expect(sortByName(again)).toEqual(sortByName(batch));
+    expect(again.content.map((c) => c.digest).sort()).toEqual(batch.content.map((c) => c.digest).sort());
+    expect(again.notes.join('\n')).toContain('6 layer blob(s) are not in the layout, as its index.json says');
+
+    // Without the declaration the same layout is incomplete, and refused as before.
+    delete index.annotations;
+    writeFileSync(indexPath, JSON.stringify(index));
+    await expect(ociLayoutImporter.read(dir, options())).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringMatching(/is missing from the layout/),
+    });
+  });
+
+  it('the declaration covers layers only: a missing config is still refused', async () => {
+    const { batch } = await importedLayout();
+    const blobs = new Map(batch.content.map((c) => [c.digest, c.bytes]));
+    const dir = join(tempDir(), 'out');
+    await exportLayout(source(blobs), imagesOf(batch), dir, exportOptions());
+    const app = batch.images.find((i) => i.name === 'example.com/fixtures/app:1.0')!.target.digest;
+    const manifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', app.slice(7)), 'utf8')) as {
+      config: { digest: string };
+    };
+    rmSync(join(dir, 'blobs', 'sha256', manifest.config.digest.slice(7)));
+    await expect(ociLayoutImporter.read(dir, options())).rejects.toMatchObject({
+      code: 'invalid_argument',
+      message: expect.stringMatching(/config .* is missing/),
+    });
   });
 
   it('lists a missing manifest (and cannot go below it), but not an absent foreign layer', async () => {

@@ -216,6 +216,7 @@ export async function readDirectoryImages(
   entries: WalkEntry[],
   path: string,
   options: ReadOptions,
+  absentLayersDeclared = false,
 ): Promise<WalkResult> {
   const copies = options.keepLayers ? new LayerCopies(options.tempDir) : undefined;
   try {
@@ -227,6 +228,7 @@ export async function readDirectoryImages(
       derivedFrom: 'directory name',
       signal: options.signal,
       progress: options.progress,
+      absentLayersDeclared,
     });
     await copies?.discard(new Set(result.layers.map((l) => l.file)));
     return result;

@@ -22,6 +22,11 @@ export const mediaTypes = {
 export const annotations = {
   refName: 'org.opencontainers.image.ref.name',
   containerdName: 'io.containerd.image.name',
+  /**
+   * On a layout's index.json: how many layer blobs its writer (`imgmeta export`) left out because the store did not
+   * hold them. A layout that says so may lack layers, and only layers; one that does not is refused when it does.
+   */
+  absentLayers: 'imgmeta.absent-layers',
 } as const;
 
 /** Where the blobs of a layout come from. Every answer is verified against the descriptor asked for. */
@@ -45,6 +50,8 @@ export interface WalkOptions {
   derivedFrom: string;
   signal: AbortSignal;
   progress(update: ImportProgress): void;
+  /** The layout declares layers absent (annotations.absentLayers): a missing layer is noted, not refused. */
+  absentLayersDeclared?: boolean;
 }
 
 export interface WalkResult {
@@ -240,7 +247,21 @@ export async function walkLayout(
   indexBytes: Uint8Array,
   options: WalkOptions,
 ): Promise<WalkResult> {
-  return walkEntries(blobs, layoutEntries(indexBytes, options.where), options);
+  return walkEntries(blobs, layoutEntries(indexBytes, options.where), {
+    ...options,
+    absentLayersDeclared: declaresAbsentLayers(indexBytes),
+  });
+}
+
+/** Whether a layout's index.json carries annotations.absentLayers (what `imgmeta export` writes when it left some out). */
+export function declaresAbsentLayers(indexBytes: Uint8Array): boolean {
+  const doc = parseJson(indexBytes, 'index.json');
+  const notes = doc && typeof doc === 'object' ? (doc as { annotations?: unknown }).annotations : undefined;
+  return (
+    !!notes &&
+    typeof notes === 'object' &&
+    typeof (notes as Record<string, unknown>)[annotations.absentLayers] === 'string'
+  );
 }
 
 /** The top-level entries of a layout's `index.json`, named for messages. */
@@ -267,7 +288,7 @@ export async function walkEntries(
   const content = new Map<Digest, ImportContent>();
   /** Digests walked so far, with whether the document names a `subject` (a referrer). */
   const walked = new Map<Digest, { referrer: boolean }>();
-  const pending = new Map<Digest, { descriptor: Descriptor; what: string }>();
+  const pending = new Map<Digest, { descriptor: Descriptor; what: string; layer: boolean }>();
   const notes: string[] = [];
   let items = 0;
   let bytes = 0;
@@ -310,10 +331,10 @@ export async function walkEntries(
     return data;
   };
 
-  const queueBlob = (descriptor: Descriptor, what: string) => {
+  const queueBlob = (descriptor: Descriptor, what: string, layer = false) => {
     checkSize(descriptor, what);
     if (!pending.has(descriptor.digest) && !content.has(descriptor.digest))
-      pending.set(descriptor.digest, { descriptor, what });
+      pending.set(descriptor.digest, { descriptor, what, layer });
   };
 
   const walk = async (
@@ -355,6 +376,8 @@ export async function walkEntries(
           }
           break;
         case 'layer':
+          queueBlob(child, childWhat, true);
+          break;
         case 'blob':
           queueBlob(child, childWhat);
           break;
@@ -388,7 +411,8 @@ export async function walkEntries(
   const totalBytes = toVerify.reduce((sum, { descriptor }) => sum + descriptor.size, 0);
   let verifiedBytes = 0;
   let done = 0;
-  for (const { descriptor, what } of toVerify) {
+  let declaredAbsent = 0;
+  for (const { descriptor, what, layer } of toVerify) {
     throwIfAborted(signal);
     const found = await blobs.large(descriptor, what);
     done++;
@@ -397,6 +421,10 @@ export async function walkEntries(
         notes.push(
           `foreign layer ${descriptor.digest} (${what}, with urls) is not in the layout; kept as a descriptor`,
         );
+        continue;
+      }
+      if (layer && options.absentLayersDeclared) {
+        declaredAbsent++;
         continue;
       }
       throw invalidArgument(`${where}: blob ${descriptor.digest} (${what}) is missing from the layout`);
@@ -412,6 +440,11 @@ export async function walkEntries(
       totalBytes,
     });
   }
+
+  if (declaredAbsent > 0)
+    notes.push(
+      `${declaredAbsent} layer blob(s) are not in the layout, as its index.json says (${annotations.absentLayers}, written by imgmeta export): kept as descriptors`,
+    );
 
   // One record per name; the same name twice is fine only when it means the same thing.
   const images = new Map<string, ImportImage>();

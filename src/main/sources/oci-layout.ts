@@ -5,6 +5,7 @@ import { fsError, LayoutFiles, readBounded, readDirectoryImages } from './direct
 import {
   checkLayoutFile,
   checkNamespace,
+  declaresAbsentLayers,
   derivedName,
   describeIndex,
   layoutEntries,
@@ -78,6 +79,7 @@ export const ociLayoutImporter: Importer = {
       layoutEntries(layout.indexBytes, absolute),
       absolute,
       options,
+      declaresAbsentLayers(layout.indexBytes),
     );
     return { ...emptyBatch('oci-layout'), ...result };
   },
