@@ -745,6 +745,12 @@ describe.concurrent('command line contract', { timeout: 120_000 }, () => {
     expect(JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')).manifests[0].annotations).toMatchObject({
       'org.opencontainers.image.ref.name': 'example.com/cli/app:1.0',
     });
+    // Another store takes the export back, the layer it lacks declared absent.
+    const other = await run(['--store', join(dir, 'other-store'), 'import', out]);
+    expect([other.code, other.out]).toEqual([
+      0,
+      expect.stringMatching(/images: 1 new.*\n[^]*note: 1 layer blob\(s\) are not in the layout/),
+    ]);
 
     await imgmeta(['meta', 'set', 'distribution', 'sha256/ab', 'v']);
     const meta = await imgmeta(['meta', 'export', 'distribution', '--to', join(dir, 'meta')]);
