@@ -165,8 +165,9 @@ export async function exportLayout(
     await mkdir(join(temp, 'blobs'));
     for (const [name, descriptor] of byName) await walk(descriptor, name, 0, true);
     throwIfAborted(options.signal);
-    // Layers the store does not hold are left out, and the index says so: our own import then takes the layout back
-    // (it refuses a layout that lacks blobs without saying so), and other readers ignore an annotation they do not know.
+    // Layers the store does not hold are left out, and the index says so: our own import then takes the layout
+    // back (it refuses a layout that lacks blobs without saying so); other readers ignore an annotation they do not
+    // know.
     const absentLayers = [...missing.values()].filter((d) => !isJsonMediaType(d.mediaType)).length;
     const index = {
       schemaVersion: 2,

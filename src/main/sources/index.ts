@@ -12,8 +12,8 @@ import type { Detection, Importer } from './types';
 
 /**
  * Every importer, in detection order: the kinds with unmistakable marks first (a layout's `oci-layout` file, a tar's
- * entries, bbolt's magic, `repositories.json`, `images.json`, a dir: directory's `version`), the file-per-key metadata directory last, since any
- * directory of directories of files looks like one.
+ * entries, bbolt's magic, `repositories.json`, `images.json`, a dir: directory's `version`), the file-per-key
+ * metadata directory last, since any directory of directories of files looks like one.
  */
 export const importers: Importer[] = [
   ociLayoutImporter,
