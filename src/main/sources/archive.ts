@@ -39,7 +39,7 @@ import {
   type ReadOptions,
   type SourceKind,
 } from './types';
-import { throwIfAborted, verifyBytes } from './verify';
+import { checkStoredSize, throwIfAborted, verifyBytes } from './verify';
 
 /**
  * kinds `oci-archive` (a tar of an OCI image layout: skopeo `oci-archive:`, buildx `type=oci`) and `docker-archive`
@@ -97,10 +97,7 @@ class TarBlobs implements LayoutBlobs {
     const { entry, name } = this.find(descriptor.digest);
     const label = `${this.archive}: ${what} (${name})`;
     if (!entry) throw invalidArgument(`${label} is missing`);
-    if (entry.size !== descriptor.size)
-      throw invalidArgument(
-        `${label}: size mismatch: ${entry.size} bytes, the descriptor says ${descriptor.size}`,
-      );
+    checkStoredSize(entry.size, descriptor, label);
     const bytes = await bytesOf(entry, this.path, this.archive, this.signal);
     verifyBytes(bytes, descriptor, label);
     return bytes;
@@ -113,10 +110,7 @@ class TarBlobs implements LayoutBlobs {
     const { entry, name } = this.find(descriptor.digest);
     const label = `${this.archive}: ${what} (${name})`;
     if (!entry) return { present: false };
-    if (entry.size !== descriptor.size)
-      throw invalidArgument(
-        `${label}: size mismatch: ${entry.size} bytes, the descriptor says ${descriptor.size}`,
-      );
+    checkStoredSize(entry.size, descriptor, label);
     let actual = descriptor.digest.startsWith('sha512:') ? entry.sha512 : entry.sha256;
     if (actual === undefined && entry.bytes)
       actual = `sha512:${createHash('sha512').update(entry.bytes).digest('hex')}`;

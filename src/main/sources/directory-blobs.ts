@@ -7,14 +7,14 @@ import {
   statSync,
   type WriteStream,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { ImgmetaError, invalidArgument } from '../../shared/errors';
 import type { Descriptor } from '../../shared/types';
 import { LayerCopies } from './layer-copies';
 import { derivedName, walkEntries, type LayoutBlobs, type WalkEntry, type WalkResult } from './oci-index';
 import type { ReadOptions } from './types';
-import { BlobVerifier, throwIfAborted, verifyBytes } from './verify';
+import { BlobVerifier, checkStoredSize, throwIfAborted, verifyBytes } from './verify';
 
 /**
  * Blobs kept as files in one directory tree, read without following links out of it: an OCI image layout
@@ -85,6 +85,16 @@ export class LayoutFiles {
   }
 }
 
+/** The files of the directory at `path` (its real path resolved once), or undefined when it is not a directory. */
+export async function openTree(path: string, kind: string): Promise<LayoutFiles | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) return undefined;
+  const root = await realpath(path).catch((err) => {
+    throw fsError(err, path);
+  });
+  return new LayoutFiles(root, path, kind);
+}
+
 /** Reads at most `max` bytes of a file; longer files are refused rather than read. */
 export async function readBounded(path: string, max: number, where: string): Promise<Uint8Array> {
   const handle = await open(path, 'r').catch((err) => {
@@ -135,10 +145,7 @@ export class DirectoryBlobs implements LayoutBlobs {
     const { name, file } = this.locate(descriptor);
     const label = `${this.where}: ${what} (${name})`;
     if (!file) throw invalidArgument(`${label} is missing`);
-    if (file.size !== descriptor.size)
-      throw invalidArgument(
-        `${label}: size mismatch: ${file.size} bytes, the descriptor says ${descriptor.size}`,
-      );
+    checkStoredSize(file.size, descriptor, label);
     // Manifests and configs are small: read at once, yielding now and then so that a cancel and the app's other
     // calls get their turn.
     if (++this.reads % 64 === 0) await new Promise((next) => setImmediate(next));
@@ -159,10 +166,7 @@ export class DirectoryBlobs implements LayoutBlobs {
     const { name, file } = this.locate(descriptor);
     const label = `${this.where}: ${what} (${name})`;
     if (!file) return { present: false };
-    if (file.size !== descriptor.size)
-      throw invalidArgument(
-        `${label}: size mismatch: ${file.size} bytes, the descriptor says ${descriptor.size}`,
-      );
+    checkStoredSize(file.size, descriptor, label);
     // A small layer without a copy to make is checked like a manifest: one read, no stream to set up.
     if (!this.copies && file.size <= smallLayerBytes) {
       await this.small(descriptor, what);

@@ -86,11 +86,18 @@ export function parseJson(bytes: Uint8Array, where: string): unknown {
 export const isJsonMediaType = (mediaType: string) => jsonMediaType.test(mediaType);
 
 /** The top-level entries of an `index.json`, each a checked descriptor. */
-export function parseIndexJson(bytes: Uint8Array, where: string): Descriptor[] {
+export const parseIndexJson = (bytes: Uint8Array, where: string): Descriptor[] =>
+  manifestsOf(indexDocument(bytes, where), where);
+
+function indexDocument(bytes: Uint8Array, where: string): Record<string, unknown> {
   const doc = parseJson(bytes, where);
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     throw invalidArgument(`${where}: not a JSON object`);
-  const manifests = (doc as Record<string, unknown>).manifests;
+  return doc as Record<string, unknown>;
+}
+
+function manifestsOf(doc: Record<string, unknown>, where: string): Descriptor[] {
+  const manifests = doc.manifests;
   if (manifests === undefined) return [];
   if (!Array.isArray(manifests)) throw invalidArgument(`${where}: "manifests" must be an array`);
   if (manifests.length > maxBlobs) throw invalidArgument(`${where}: more than ${maxBlobs} manifests`);
@@ -247,29 +254,30 @@ export async function walkLayout(
   indexBytes: Uint8Array,
   options: WalkOptions,
 ): Promise<WalkResult> {
-  return walkEntries(blobs, layoutEntries(indexBytes, options.where), {
-    ...options,
-    absentLayersDeclared: declaresAbsentLayers(indexBytes),
-  });
+  const { entries, absentLayersDeclared } = parseLayoutIndex(indexBytes, options.where);
+  return walkEntries(blobs, entries, { ...options, absentLayersDeclared });
 }
 
-/** Whether a layout's index.json carries annotations.absentLayers (what `imgmeta export` writes when it left some out). */
-export function declaresAbsentLayers(indexBytes: Uint8Array): boolean {
-  const doc = parseJson(indexBytes, 'index.json');
-  const notes = doc && typeof doc === 'object' ? (doc as { annotations?: unknown }).annotations : undefined;
-  return (
-    !!notes &&
-    typeof notes === 'object' &&
-    typeof (notes as Record<string, unknown>)[annotations.absentLayers] === 'string'
-  );
-}
-
-/** The top-level entries of a layout's `index.json`, named for messages. */
-export const layoutEntries = (indexBytes: Uint8Array, where: string): WalkEntry[] =>
-  parseIndexJson(indexBytes, `${where}: index.json`).map((descriptor, i) => ({
+/**
+ * A layout's `index.json`, parsed once: its top-level entries named for messages, and whether it declares layers
+ * absent (annotations.absentLayers, what `imgmeta export` writes when it left some out).
+ */
+export function parseLayoutIndex(
+  indexBytes: Uint8Array,
+  where: string,
+): { entries: WalkEntry[]; absentLayersDeclared: boolean } {
+  const doc = indexDocument(indexBytes, `${where}: index.json`);
+  const entries = manifestsOf(doc, `${where}: index.json`).map((descriptor, i) => ({
     descriptor,
     what: `index.json manifests[${i}]`,
   }));
+  const notes = doc.annotations;
+  const absentLayersDeclared =
+    !!notes &&
+    typeof notes === 'object' &&
+    typeof (notes as Record<string, unknown>)[annotations.absentLayers] === 'string';
+  return { entries, absentLayersDeclared };
+}
 
 /** A top-level descriptor to walk and name, with what messages call it: `index.json manifests[0]`, `manifest.json`. */
 export interface WalkEntry {

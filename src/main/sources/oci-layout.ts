@@ -1,15 +1,13 @@
-import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { invalidArgument } from '../../shared/errors';
-import { fsError, LayoutFiles, readBounded, readDirectoryImages } from './directory-blobs';
+import { openTree, readBounded, readDirectoryImages } from './directory-blobs';
 import {
   checkLayoutFile,
   checkNamespace,
-  declaresAbsentLayers,
   derivedName,
   describeIndex,
-  layoutEntries,
   parseIndexJson,
+  parseLayoutIndex,
 } from './oci-index';
 import { maxListBytes } from './tar';
 import { emptyBatch, type Detection, type ImportBatch, type Importer, type ReadOptions } from './types';
@@ -28,12 +26,8 @@ const blobPath = (digest: string) => {
 /** Reads `oci-layout` and `index.json` of a layout directory; undefined when the directory is not a layout. */
 async function openLayout(path: string) {
   const where = path;
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) return undefined;
-  const root = await realpath(path).catch((err) => {
-    throw fsError(err, where);
-  });
-  const files = new LayoutFiles(root, where);
+  const files = await openTree(path, 'layout');
+  if (!files) return undefined;
   const layoutFile = files.locate('oci-layout');
   if (!layoutFile) return undefined;
   checkLayoutFile(
@@ -73,13 +67,14 @@ export const ociLayoutImporter: Importer = {
     const absolute = resolve(path);
     const layout = await openLayout(absolute);
     if (!layout) throw invalidArgument(`${absolute}: not an OCI image layout (no oci-layout file)`);
+    const { entries, absentLayersDeclared } = parseLayoutIndex(layout.indexBytes, absolute);
     const result = await readDirectoryImages(
       layout.files,
       (d) => [blobPath(d.digest)],
-      layoutEntries(layout.indexBytes, absolute),
+      entries,
       absolute,
       options,
-      declaresAbsentLayers(layout.indexBytes),
+      absentLayersDeclared,
     );
     return { ...emptyBatch('oci-layout'), ...result };
   },

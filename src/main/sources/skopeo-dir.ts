@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { invalidArgument } from '../../shared/errors';
 import { mediaTypeSchema } from '../../shared/schemas';
 import type { Descriptor } from '../../shared/types';
 import { manifestMediaType } from './containers-storage';
-import { fsError, LayoutFiles, readBounded, readDirectoryImages } from './directory-blobs';
+import { openTree, readBounded, readDirectoryImages } from './directory-blobs';
 import { checkNamespace, derivedName } from './oci-index';
 import { maxListBytes } from './tar';
 import { emptyBatch, type Detection, type ImportBatch, type Importer, type ReadOptions } from './types';
@@ -42,12 +42,8 @@ const manifestLike = /manifest|index/;
  */
 async function openDir(path: string) {
   const where = path;
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) return undefined;
-  const root = await realpath(path).catch((err) => {
-    throw fsError(err, where);
-  });
-  const files = new LayoutFiles(root, where, 'directory');
+  const files = await openTree(path, 'directory');
+  if (!files) return undefined;
   const version = files.locate(versionFile);
   if (!version || version.size > maxVersionBytes) return undefined;
   const line = Buffer.from(await readBounded(version.path, maxVersionBytes, `${where}: version`)).toString(

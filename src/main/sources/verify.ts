@@ -23,6 +23,15 @@ export function verifyBytes(
     throw invalidArgument(`${where}: digest mismatch: the bytes hash to ${actual}`);
 }
 
+/**
+ * A stored blob's length against its descriptor, checked before any of it is read (a layer claiming the wrong size
+ * is refused without hashing it).
+ */
+export function checkStoredSize(size: number, expected: { size: number }, where: string): void {
+  if (size !== expected.size)
+    throw invalidArgument(`${where}: size mismatch: ${size} bytes, the descriptor says ${expected.size}`);
+}
+
 export const algorithmOf = (digest: Digest): 'sha256' | 'sha512' =>
   digest.startsWith('sha512:') ? 'sha512' : 'sha256';
 
